@@ -1,0 +1,76 @@
+"""Object-storage and Redis key layout: the one place that knows where things live."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from ulid import ULID
+
+RECORD_SCHEMA_PREFIX = "records/v1"
+_COLLECTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+
+
+def valid_collection(name: str) -> bool:
+    """Collections become key segments, so they must be short and path-safe."""
+    return bool(_COLLECTION_RE.match(name))
+
+
+def raw_key(collection: str, sha256: str) -> str:
+    return f"raw/{collection}/{sha256}"
+
+
+def record_prefix(collection: str) -> str:
+    return f"{RECORD_SCHEMA_PREFIX}/{collection}/"
+
+
+def record_key(collection: str, record_id: str) -> str:
+    """Date folders come from the ULID's own timestamp, so key order is id order."""
+    when = ULID.from_str(record_id).datetime.astimezone(UTC)
+    return f"{record_prefix(collection)}{when:%Y/%m/%d}/{record_id}.json"
+
+
+def record_id_from_key(key: str) -> str:
+    return key.rsplit("/", 1)[-1].removesuffix(".json")
+
+
+def job_summary_key(job_id: str) -> str:
+    return f"jobs/{job_id}.json"
+
+
+def export_key(collection: str, day: datetime, part: int) -> str:
+    return f"exports/v1/{collection}/dt={day:%Y-%m-%d}/part-{part:05d}.parquet"
+
+
+class RedisKeys:
+    """Redis key names, all under one prefix so several deployments can share a server."""
+
+    def __init__(self, prefix: str = "ingest") -> None:
+        self.prefix = prefix
+
+    def job(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}"
+
+    def job_docs(self, job_id: str) -> str:
+        return f"{self.prefix}:job:{job_id}:docs"
+
+    def doc(self, doc_id: str) -> str:
+        return f"{self.prefix}:doc:{doc_id}"
+
+    def idempotency(self, key: str) -> str:
+        return f"{self.prefix}:idem:{key}"
+
+    def record_location(self, record_id: str) -> str:
+        return f"{self.prefix}:rec:{record_id}"
+
+    def feed(self, collection: str) -> str:
+        return f"{self.prefix}:feed:{collection}"
+
+    def feed_marker(self, record_id: str) -> str:
+        return f"{self.prefix}:feed:added:{record_id}"
+
+    def dedup(self, collection: str) -> str:
+        return f"{self.prefix}:dedup:{collection}"
+
+    def source_profile(self, source: str) -> str:
+        return f"{self.prefix}:src:{source}"

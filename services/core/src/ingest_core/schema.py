@@ -1,0 +1,178 @@
+"""The normalised record (schema v1) and the job shapes: what consumers build on.
+
+The JSON Schema served at ``GET /v1/schema/record`` is generated from these models, so the
+documentation cannot drift from what workers write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- record -------------------------------------------------------------------------------
+
+
+class Source(_Model):
+    filename: str | None = None
+    content_type: str | None = Field(None, description="Detected media type of the raw bytes.")
+    encoding: str | None = Field(None, description="Detected character encoding.")
+    size_bytes: int = 0
+    sha256: str = Field(..., description="sha256 of the raw bytes.")
+    raw_key: str | None = Field(None, description="Key of the raw bytes in the bucket.")
+    url: str | None = None
+    site_name: str | None = None
+
+
+class Dateline(_Model):
+    place: str | None = None
+    agency: str | None = None
+
+
+class RemovedLine(_Model):
+    text: str
+    reason: str
+
+
+class Boilerplate(_Model):
+    removed_lines: int = 0
+    removed: list[RemovedLine] = Field(default_factory=list)
+
+
+class Fingerprints(_Model):
+    content_sha256: str
+    simhash: str | None = Field(None, description="64-bit SimHash of the text, hex.")
+
+
+class NearDuplicate(_Model):
+    id: str
+    similarity: float
+
+
+class StageTiming(_Model):
+    name: str
+    ms: float
+
+
+class PipelineInfo(_Model):
+    version: str
+    stages: list[StageTiming] = Field(default_factory=list)
+    extractor: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class Record(_Model):
+    """One unique article. Unknown fields are null or empty, never invented."""
+
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    collection: str
+    job_id: str | None = None
+    ingested_at: datetime
+    source: Source
+    title: str | None = None
+    description: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    published_at: str | None = Field(
+        None, description="ISO 8601; a date alone when only the date is known."
+    )
+    dateline: Dateline | None = None
+    language: str | None = Field(None, description="ISO 639-1 code.")
+    language_confidence: float | None = None
+    text: str = Field(..., description="Clean body; paragraphs separated by one blank line.")
+    word_count: int = 0
+    captions: list[str] = Field(default_factory=list)
+    boilerplate: Boilerplate = Field(default_factory=Boilerplate)
+    fingerprints: Fingerprints
+    near_duplicates: list[NearDuplicate] = Field(default_factory=list)
+    pipeline: PipelineInfo
+
+
+def record_json_schema() -> dict[str, Any]:
+    schema = Record.model_json_schema()
+    schema["$id"] = "urn:ingest:record:v1"
+    return schema
+
+
+# --- jobs ---------------------------------------------------------------------------------
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    partially_failed = "partially_failed"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class DocStatus(StrEnum):
+    queued = "queued"
+    processing = "processing"
+    stored = "stored"
+    duplicate = "duplicate"
+    rejected = "rejected"
+    failed = "failed"
+
+
+TERMINAL_DOC_STATUSES = frozenset(
+    {DocStatus.stored, DocStatus.duplicate, DocStatus.rejected, DocStatus.failed}
+)
+TERMINAL_JOB_STATUSES = frozenset(
+    {JobStatus.succeeded, JobStatus.partially_failed, JobStatus.failed, JobStatus.cancelled}
+)
+
+
+class JobCounts(_Model):
+    total: int = 0
+    queued: int = 0
+    processing: int = 0
+    stored: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    failed: int = 0
+
+
+class DocumentView(_Model):
+    id: str
+    filename: str | None = None
+    status: DocStatus
+    record_id: str | None = None
+    duplicate_of: str | None = None
+    similarity: float | None = None
+    error: str | None = None
+    attempts: int = 0
+
+
+class JobView(_Model):
+    id: str
+    status: JobStatus
+    collection: str
+    created_at: datetime
+    updated_at: datetime
+    counts: JobCounts
+    documents: list[DocumentView] = Field(default_factory=list)
+
+
+class FeedPage(_Model):
+    items: list[Record]
+    next: str | None = None
+
+
+class ErrorBody(_Model):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(_Model):
+    error: ErrorBody

@@ -1,0 +1,99 @@
+"""Every knob of the service, in one place.
+
+Both the API and the workers read the same class so that a value set once in the environment
+(prefix ``INGEST_``) means the same thing everywhere.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set as ``INGEST_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="INGEST_", env_file=None, extra="ignore")
+
+    # --- connections -----------------------------------------------------------------------
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        description="Redis holding the job store, dedup index, feed and source profiles.",
+    )
+    broker_url: str | None = Field(
+        None, description="Celery broker; defaults to redis_url when unset."
+    )
+    s3_endpoint_url: str | None = Field(
+        "http://127.0.0.1:8333",
+        description="S3 endpoint; None means AWS's own endpoint for the region.",
+    )
+    s3_region: str = Field("us-east-1", description="Region name sent to the S3 endpoint.")
+    s3_access_key_id: str | None = Field(None, description="S3 key id; None: boto3's default chain.")
+    s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key.")
+    s3_bucket: str = Field("ingest", description="Bucket holding raw/, records/, jobs/.")
+    s3_create_bucket: bool = Field(
+        True, description="Create the bucket at start-up when missing (local and tests)."
+    )
+
+    # --- API -------------------------------------------------------------------------------
+    api_host: str = Field("127.0.0.1", description="Address the API binds to.")
+    api_port: int = Field(8000, description="Port the API binds to.")
+    api_keys: list[str] = Field(
+        default_factory=list,
+        description="Accepted bearer tokens / X-API-Key values; empty list disables auth.",
+    )
+    max_upload_bytes: int = Field(
+        50 * 1024 * 1024, description="Largest request body accepted; larger gets 413."
+    )
+    max_file_bytes: int = Field(
+        20 * 1024 * 1024, description="Largest single document (also each archive member)."
+    )
+    max_files_per_request: int = Field(1000, description="Most documents one upload may hold.")
+    max_archive_members: int = Field(10_000, description="Most members an archive may hold.")
+    max_archive_expanded_bytes: int = Field(
+        500 * 1024 * 1024, description="Largest total expanded size of one archive."
+    )
+    max_archive_ratio: float = Field(
+        200.0, description="Largest expanded/compressed ratio of an archive (zip bombs)."
+    )
+    long_poll_max_seconds: float = Field(60.0, description="Upper bound of ?wait=N.")
+    default_collection: str = Field("default", description="Collection used when none is given.")
+
+    # --- worker ----------------------------------------------------------------------------
+    task_max_retries: int = Field(5, description="Retries for Redis/S3 connection errors.")
+    task_retry_backoff_max: int = Field(60, description="Cap of exponential retry back-off (s).")
+    task_soft_time_limit: float = Field(120.0, description="Soft limit of one document (s).")
+    task_time_limit: float = Field(180.0, description="Hard limit of one document (s).")
+    stage_time_limit: float = Field(20.0, description="Wall-clock limit of one pipeline stage (s).")
+    max_text_chars: int = Field(
+        5_000_000, description="Longest decoded text a document may have before it is rejected."
+    )
+    worker_concurrency: int = Field(2, description="Worker processes per `ingest-worker`.")
+
+    # --- dedup -----------------------------------------------------------------------------
+    dedup_enabled: bool = Field(True, description="Drop exact and near duplicates.")
+    dedup_threshold: float = Field(
+        0.8, description="Similarity at or above which a document is a near duplicate."
+    )
+    dedup_report_threshold: float = Field(
+        0.5, description="Similarity above which a stored record lists a near duplicate."
+    )
+    dedup_window_days: int | None = Field(
+        None, description="Forget index entries after N days; None keeps all."
+    )
+
+    # --- logging ---------------------------------------------------------------------------
+    log_json: bool = Field(False, description="Structured JSON logs (production) or console.")
+    log_level: str = Field("INFO", description="Root log level.")
+
+    @property
+    def celery_broker_url(self) -> str:
+        return self.broker_url or self.redis_url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment once."""
+    return Settings()

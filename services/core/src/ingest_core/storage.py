@@ -1,0 +1,150 @@
+"""Object store over boto3: conditional puts, reads and ordered listings.
+
+Writes that may happen twice (tasks are delivered at least once) use ``If-None-Match: *`` so
+the second write is a no-op rather than a new version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ingest_core.errors import NotFound, StorageError
+from ingest_core.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+_PRECONDITION_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
+_MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+
+
+def make_s3_client(settings: Settings) -> S3Client:
+    secret = settings.s3_secret_access_key
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint_url,
+        region_name=settings.s3_region,
+        aws_access_key_id=settings.s3_access_key_id,
+        aws_secret_access_key=secret.get_secret_value() if secret else None,
+        config=Config(
+            retries={"max_attempts": 4, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=30,
+            s3={"addressing_style": "path"},
+            max_pool_connections=32,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class PutResult:
+    key: str
+    created: bool  # False: the key existed already and nothing was written
+
+
+class ObjectStore:
+    """The bucket, seen as the service uses it."""
+
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ObjectStore:
+        return cls(make_s3_client(settings), settings.s3_bucket)
+
+    def ensure_bucket(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            if _code(exc) not in _MISSING_CODES | {"NoSuchBucket"}:
+                raise StorageError(f"bucket {self.bucket!r} is not reachable: {exc}") from exc
+            try:
+                self.client.create_bucket(Bucket=self.bucket)
+            except ClientError as create_exc:
+                if _code(create_exc) not in {"BucketAlreadyOwnedByYou", "BucketAlreadyExists"}:
+                    raise StorageError(f"cannot create bucket: {create_exc}") from create_exc
+
+    def check(self) -> None:
+        """Raises StorageError when the bucket cannot be reached."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise StorageError(f"bucket {self.bucket!r} is not reachable: {exc}") from exc
+
+    def put_if_absent(
+        self,
+        key: str,
+        body: bytes | IO[bytes],
+        *,
+        content_type: str = "application/octet-stream",
+        metadata: dict[str, str] | None = None,
+    ) -> PutResult:
+        """Writes unless the key exists. Content-addressed or idempotent keys only."""
+        kwargs: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": key,
+            "Body": body,
+            "ContentType": content_type,
+            "IfNoneMatch": "*",
+        }
+        if metadata:
+            kwargs["Metadata"] = metadata
+        try:
+            self.client.put_object(**kwargs)
+        except ClientError as exc:
+            if _code(exc) in _PRECONDITION_CODES:
+                return PutResult(key, created=False)
+            raise
+        return PutResult(key, created=True)
+
+    def put(self, key: str, body: bytes, *, content_type: str = "application/json") -> None:
+        """Unconditional write, for summaries that may be rewritten with newer content."""
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
+
+    def get(self, key: str) -> bytes:
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _MISSING_CODES:
+                raise NotFound(f"no object at {key}") from exc
+            raise
+        return response["Body"].read()
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _MISSING_CODES:
+                return False
+            raise
+        return True
+
+    def list_after(self, prefix: str, start_after: str | None = None, limit: int = 1000) -> list[str]:
+        """Keys under ``prefix`` in key order, strictly after ``start_after``."""
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": min(limit, 1000)}
+        if start_after:
+            kwargs["StartAfter"] = start_after
+        response = self.client.list_objects_v2(**kwargs)
+        return [item["Key"] for item in response.get("Contents", [])][:limit]
+
+    def iter_keys(self, prefix: str, start_after: str | None = None) -> Iterator[str]:
+        while True:
+            keys = self.list_after(prefix, start_after)
+            if not keys:
+                return
+            yield from keys
+            start_after = keys[-1]
+
+
+def _code(exc: ClientError) -> str:
+    error = exc.response.get("Error", {})
+    status = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+    code = str(error.get("Code", ""))
+    return code if code else status

@@ -1,0 +1,1 @@
+"""Ingest workers: the Celery app, its tasks and the article pipeline."""

@@ -1,0 +1,31 @@
+"""The article pipeline: stages in order, and the record they produce."""
+
+from __future__ import annotations
+
+from ingest_worker.pipeline.base import Article, Pipeline, Reject, StageContext
+from ingest_worker.pipeline.decode import Decode
+from ingest_worker.pipeline.dedup import Deduplicate
+from ingest_worker.pipeline.detect import DetectFormat
+from ingest_worker.pipeline.html import ExtractHtml
+from ingest_worker.pipeline.language import DetectLanguage
+from ingest_worker.pipeline.normalise import Normalise
+from ingest_worker.pipeline.text import ExtractPlainText
+
+PIPELINE_VERSION = "0.1.0"
+
+__all__ = ["Article", "Pipeline", "Reject", "StageContext", "build_pipeline", "PIPELINE_VERSION"]
+
+
+def build_pipeline() -> Pipeline:
+    return Pipeline(
+        [
+            DetectFormat(),
+            Decode(),
+            ExtractHtml(),
+            ExtractPlainText(),
+            Normalise(),
+            DetectLanguage(),
+            Deduplicate(),
+        ],
+        version=PIPELINE_VERSION,
+    )

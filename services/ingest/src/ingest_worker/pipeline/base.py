@@ -1,0 +1,154 @@
+"""The stage interface and the runner, in the spirit of datatrove's ``PipelineStep``.
+
+A stage is a small callable with a ``name``: it takes the ``Article`` being built and the
+``StageContext`` (shared services such as the dedup index), and returns the article. A stage
+that finds the input is not an article raises ``Reject``; one that finds a duplicate sets
+``article.duplicate_of`` and the runner stops there. Nothing returns None silently.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+
+class Reject(Exception):
+    """The input is not an article we can read: no retry, a clear reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StageTimeout(Reject):
+    """A stage ran past its time limit; the input is treated as hostile and rejected."""
+
+
+@dataclass
+class RemovedLine:
+    text: str
+    reason: str
+
+
+@dataclass
+class Article:
+    """Everything known about one document as it moves through the stages."""
+
+    raw: bytes
+    collection: str = "default"
+    filename: str | None = None
+    # hints from the uploader
+    declared_content_type: str | None = None
+    source_url: str | None = None
+    source_name: str | None = None
+    declared_language: str | None = None
+    declared_title: str | None = None
+    declared_published_at: str | None = None
+    # detection and decoding
+    content_type: str | None = None  # "text/plain" | "text/html"
+    encoding: str | None = None
+    html: str | None = None
+    text: str | None = None  # whole decoded text before extraction (plain-text inputs)
+    # extraction
+    paragraphs: list[str] = field(default_factory=list)
+    title: str | None = None
+    description: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published_at: str | None = None
+    dateline_place: str | None = None
+    dateline_agency: str | None = None
+    site_name: str | None = None
+    language: str | None = None
+    language_confidence: float | None = None
+    captions: list[str] = field(default_factory=list)
+    removed: list[RemovedLine] = field(default_factory=list)
+    extractor: str | None = None
+    # normalised output
+    body: str = ""
+    word_count: int = 0
+    content_sha256: str | None = None
+    simhash: str | None = None
+    # dedup
+    record_id: str | None = None
+    duplicate_of: str | None = None
+    similarity: float | None = None
+    near_duplicates: list[tuple[str, float]] = field(default_factory=list)
+    # bookkeeping
+    warnings: list[str] = field(default_factory=list)
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def remove(self, text: str, reason: str) -> None:
+        self.removed.append(RemovedLine(text=text, reason=reason))
+
+
+@dataclass
+class StageContext:
+    """Services a stage may use. Online they are Redis-backed; offline, in memory."""
+
+    dedup_index: Any = None  # ingest_worker.pipeline.dedup.DedupIndex
+    source_profiles: Any = None  # ingest_worker.pipeline.profiles.SourceProfiles
+    dedup_enabled: bool = True
+    stage_time_limit: float | None = 20.0
+    max_text_chars: int = 5_000_000
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Stage(Protocol):
+    name: str
+
+    def __call__(self, doc: Article, ctx: StageContext) -> Article: ...
+
+
+@contextmanager
+def time_limit(seconds: float | None, what: str) -> Iterator[None]:
+    """Interrupts a runaway stage with SIGALRM; a no-op off the main thread or without a limit.
+
+    Celery's prefork children and the offline CLI run stages on the main thread, so the
+    limit holds where it matters; elsewhere the task-level time limit is the backstop.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _expired(signum: int, frame: object) -> None:
+        raise StageTimeout(f"stage {what!r} exceeded its {seconds:g}s time limit")
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class Pipeline:
+    """Runs stages in order, timing each; stops early on a duplicate."""
+
+    def __init__(self, stages: Sequence[Stage], version: str) -> None:
+        self.stages = list(stages)
+        self.version = version
+
+    @property
+    def names(self) -> list[str]:
+        return [stage.name for stage in self.stages]
+
+    def run(self, doc: Article, ctx: StageContext) -> Article:
+        for stage in self.stages:
+            started = time.perf_counter()
+            with time_limit(ctx.stage_time_limit, stage.name):
+                result = stage(doc, ctx)
+            if result is None:  # a stage bug, never an input problem
+                raise TypeError(f"stage {stage.name!r} returned None")
+            doc = result
+            doc.timings.append((stage.name, (time.perf_counter() - started) * 1000.0))
+            if doc.duplicate_of is not None:
+                break
+        return doc

@@ -1,0 +1,53 @@
+"""The body as consumers get it: mojibake fixed, NFC, tidy white space, one blank line apart."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+import ftfy
+
+from ingest_worker.pipeline.base import Article, Reject, StageContext
+
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def normalise_text(text: str) -> str:
+    """One paragraph or field: repaired, composed, single-spaced, trimmed."""
+    if len(text) < 200_000:
+        text = ftfy.fix_text(text, normalization="NFC")
+    else:  # ftfy is linear but slow; very long runs only get the cheap repairs
+        text = unicodedata.normalize("NFC", text)
+    text = _CONTROLS.sub(" ", _INVISIBLE.sub("", text))
+    return _SPACES.sub(" ", text).strip()
+
+
+def content_hash(body: str) -> str:
+    """Exact-duplicate key: case and white space do not make a different article."""
+    folded = " ".join(_WORD.findall(body.casefold()))
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+class Normalise:
+    name = "normalise"
+
+    def __call__(self, doc: Article, ctx: StageContext) -> Article:
+        paragraphs = [normalise_text(p) for p in doc.paragraphs]
+        paragraphs = [p for p in paragraphs if p]
+        if not paragraphs:
+            raise Reject("no article text left after boilerplate removal")
+        doc.paragraphs = paragraphs
+        doc.body = "\n\n".join(paragraphs)
+        doc.word_count = len(_WORD.findall(doc.body))
+        for name in ("title", "description", "site_name"):
+            value = getattr(doc, name)
+            if value:
+                setattr(doc, name, normalise_text(value) or None)
+        doc.authors = [a for a in (normalise_text(a) for a in doc.authors) if a]
+        doc.captions = [c for c in (normalise_text(c) for c in doc.captions) if c]
+        doc.content_sha256 = content_hash(doc.body)
+        return doc
