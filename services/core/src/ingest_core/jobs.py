@@ -15,7 +15,7 @@ from typing import Any, cast
 import redis
 
 from ingest_core.ids import new_id
-from ingest_core.keys import RedisKeys
+from ingest_core.keys import RedisKeys, job_summary_key
 from ingest_core.schema import (
     TERMINAL_JOB_STATUSES,
     DocStatus,
@@ -24,6 +24,7 @@ from ingest_core.schema import (
     JobStatus,
     JobView,
 )
+from ingest_core.storage import ObjectStore
 
 _STATE_FIELDS = ("queued", "processing", "stored", "duplicate", "rejected", "failed")
 
@@ -111,6 +112,7 @@ class NewDocument:
     sha256: str
     size_bytes: int
     doc_id: str = field(default_factory=new_id)
+    rejected_reason: str | None = None  # refused at upload (too large, corrupt archive…)
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ class StartVerdict:
 class JobStore:
     """All job and document state. Safe to share between threads (redis-py pools)."""
 
-    def __init__(self, client: redis.Redis, keys: RedisKeys | None = None) -> None:
+    def __init__(self, client: redis.Redis[bytes], keys: RedisKeys | None = None) -> None:
         self.redis = client
         self.keys = keys or RedisKeys()
         self._transition = client.register_script(_TRANSITION)
@@ -140,13 +142,11 @@ class JobStore:
 
     # --- creation ------------------------------------------------------------------------
 
-    def create_job(
-        self, collection: str, documents: list[NewDocument], *, job_id: str | None = None
-    ) -> str:
+    def create_job(self, collection: str, documents: list[NewDocument], *, job_id: str | None = None) -> str:
         job_id = job_id or new_id()
         now = _now()
         pipe = self.redis.pipeline(transaction=True)
-        job_fields: dict[str, Any] = {
+        job_fields: dict[str | bytes, bytes | float | int | str] = {
             "id": job_id,
             "status": JobStatus.queued.value,
             "collection": collection,
@@ -156,25 +156,28 @@ class JobStore:
             "version": 0,
             **{name: 0 for name in _STATE_FIELDS},
         }
-        job_fields["queued"] = len(documents)
-        if not documents:
-            job_fields["status"] = JobStatus.succeeded.value
+        rejected = sum(1 for d in documents if d.rejected_reason)
+        job_fields["queued"] = len(documents) - rejected
+        job_fields["rejected"] = rejected
+        if rejected == len(documents):
+            job_fields["status"] = JobStatus.failed.value if documents else JobStatus.succeeded.value
         pipe.hset(self.keys.job(job_id), mapping=job_fields)
         if documents:
             pipe.rpush(self.keys.job_docs(job_id), *[d.doc_id for d in documents])
         for doc in documents:
-            pipe.hset(
-                self.keys.doc(doc.doc_id),
-                mapping={
-                    "id": doc.doc_id,
-                    "job_id": job_id,
-                    "filename": doc.filename or "",
-                    "status": DocStatus.queued.value,
-                    "raw_key": doc.raw_key,
-                    "sha256": doc.sha256,
-                    "attempts": 0,
-                },
-            )
+            fields: dict[str | bytes, bytes | float | int | str] = {
+                "id": doc.doc_id,
+                "job_id": job_id,
+                "filename": doc.filename or "",
+                "status": DocStatus.queued.value,
+                "raw_key": doc.raw_key,
+                "sha256": doc.sha256,
+                "attempts": 0,
+            }
+            if doc.rejected_reason:
+                fields["status"] = DocStatus.rejected.value
+                fields["error"] = doc.rejected_reason
+            pipe.hset(self.keys.doc(doc.doc_id), mapping=fields)
         pipe.execute()
         return job_id
 
@@ -186,7 +189,7 @@ class JobStore:
         value = f"{fingerprint}:{job_id}"
         if self.redis.set(self.keys.idempotency(key), value, nx=True, ex=7 * 86400):
             return None
-        existing = cast(bytes | None, self.redis.get(self.keys.idempotency(key)))
+        existing = self.redis.get(self.keys.idempotency(key))
         if existing is None:  # expired in between: treat as new
             return None
         old_fingerprint, _, old_job = existing.decode().rpartition(":")
@@ -253,7 +256,7 @@ class JobStore:
         )
 
     def record_key(self, record_id: str) -> str | None:
-        value = cast(bytes | None, self.redis.get(self.keys.record_location(record_id)))
+        value = self.redis.get(self.keys.record_location(record_id))
         return value.decode() if value else None
 
     def feed(self, collection: str, after: str | None, limit: int) -> list[tuple[str, str, str]]:
@@ -268,17 +271,17 @@ class JobStore:
     # --- reading -------------------------------------------------------------------------
 
     def job_version(self, job_id: str) -> int | None:
-        value = cast(bytes | None, self.redis.hget(self.keys.job(job_id), "version"))
+        value = self.redis.hget(self.keys.job(job_id), "version")
         return int(value) if value is not None else None
 
     def get_job(self, job_id: str, *, with_documents: bool = True) -> JobView | None:
-        raw = cast(dict[bytes, bytes], self.redis.hgetall(self.keys.job(job_id)))
+        raw = self.redis.hgetall(self.keys.job(job_id))
         if not raw:
             return None
         job = {k.decode(): v.decode() for k, v in raw.items()}
         documents: list[DocumentView] = []
         if with_documents:
-            doc_ids = [d.decode() for d in cast(list[bytes], self.redis.lrange(self.keys.job_docs(job_id), 0, -1))]
+            doc_ids = [d.decode() for d in (self.redis.lrange(self.keys.job_docs(job_id), 0, -1))]
             pipe = self.redis.pipeline(transaction=False)
             for doc_id in doc_ids:
                 pipe.hgetall(self.keys.doc(doc_id))
@@ -296,7 +299,7 @@ class JobStore:
         )
 
     def get_document(self, doc_id: str) -> dict[str, str] | None:
-        raw = cast(dict[bytes, bytes], self.redis.hgetall(self.keys.doc(doc_id)))
+        raw = self.redis.hgetall(self.keys.doc(doc_id))
         return {k.decode(): v.decode() for k, v in raw.items()} or None
 
     # --- cancellation --------------------------------------------------------------------
@@ -336,3 +339,10 @@ def _document_view(doc: dict[str, str]) -> DocumentView:
 
 def job_summary_json(job: JobView) -> bytes:
     return json.dumps(job.model_dump(mode="json"), ensure_ascii=False, indent=1).encode()
+
+
+def write_job_summary(jobs: JobStore, store: ObjectStore, job_id: str) -> None:
+    """A finished job's summary outlives Redis in the bucket (rewritten if it changes)."""
+    job = jobs.get_job(job_id)
+    if job is not None:
+        store.put(job_summary_key(job_id), job_summary_json(job))

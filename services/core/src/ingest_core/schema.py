@@ -82,9 +82,7 @@ class Record(_Model):
     title: str | None = None
     description: str | None = None
     authors: list[str] = Field(default_factory=list)
-    published_at: str | None = Field(
-        None, description="ISO 8601; a date alone when only the date is known."
-    )
+    published_at: str | None = Field(None, description="ISO 8601; a date alone when only the date is known.")
     dateline: Dateline | None = None
     language: str | None = Field(None, description="ISO 639-1 code.")
     language_confidence: float | None = None

@@ -22,9 +22,7 @@ class Settings(BaseSettings):
         "redis://127.0.0.1:6379/0",
         description="Redis holding the job store, dedup index, feed and source profiles.",
     )
-    broker_url: str | None = Field(
-        None, description="Celery broker; defaults to redis_url when unset."
-    )
+    broker_url: str | None = Field(None, description="Celery broker; defaults to redis_url when unset.")
     s3_endpoint_url: str | None = Field(
         "http://127.0.0.1:8333",
         description="S3 endpoint; None means AWS's own endpoint for the region.",

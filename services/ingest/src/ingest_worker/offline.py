@@ -6,16 +6,15 @@ with the same algorithm as the shared Redis index.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest_core.formats import JsonlError, is_jsonl, parse_jsonl_article
 from ingest_core.ids import new_id
 from ingest_core.schema import DocStatus
-
 from ingest_worker.pipeline import StageContext, build_pipeline
 from ingest_worker.process import DocumentInput, Outcome, process_document
 
@@ -52,7 +51,7 @@ def expand_paths(paths: Iterable[str]) -> Iterator[Path]:
 
 def read_items(paths: Iterable[str], collection: str) -> Iterator[OfflineItem]:
     for path in expand_paths(paths):
-        if path.suffix.lower() == ".jsonl":
+        if is_jsonl(path.name):
             yield from _jsonl_items(path, collection)
             continue
         try:
@@ -74,45 +73,28 @@ def _jsonl_items(path: Path, collection: str) -> Iterator[OfflineItem]:
             if not line.strip():
                 continue
             label = f"{path}:{number}"
-            item, external_id, error = jsonl_article(line, collection, default_name=f"{path.name}:{number}")
-            yield OfflineItem(label, external_id, item, error=error)
+            try:
+                article = parse_jsonl_article(line)
+            except JsonlError as exc:
+                yield OfflineItem(label, exc.external_id, None, error=exc.reason)
+                continue
+            item = DocumentInput(
+                raw=article.body.encode("utf-8"),
+                collection=collection,
+                filename=article.external_id or f"{path.name}:{number}",
+                content_type=article.content_type,
+                source_url=article.url,
+                source_name=article.source_name,
+                language=article.language,
+                title=article.title,
+                published_at=article.published_at,
+            )
+            yield OfflineItem(label, article.external_id, item)
 
 
-def jsonl_article(
-    line: bytes, collection: str, *, default_name: str
-) -> tuple[DocumentInput | None, str | None, str | None]:
-    """One JSON Lines article object → a document, or the reason it is not one."""
-    try:
-        obj = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        return None, None, f"invalid JSON: {exc}"
-    if not isinstance(obj, dict):
-        return None, None, "a JSON Lines article must be an object"
-    external_id = str(obj["id"]) if obj.get("id") is not None else None
-    html, text = obj.get("html"), obj.get("text")
-    if not isinstance(html, str) and not isinstance(text, str):
-        return None, external_id, "article object has neither 'text' nor 'html'"
-    body = html if isinstance(html, str) else text
-    assert isinstance(body, str)
-    item = DocumentInput(
-        raw=body.encode("utf-8"),
-        collection=collection,
-        filename=external_id or default_name,
-        content_type="text/html" if isinstance(html, str) else "text/plain",
-        source_url=_str_or_none(obj.get("url")),
-        title=_str_or_none(obj.get("title")),
-        published_at=_str_or_none(obj.get("published_at")),
-        language=_str_or_none(obj.get("language")),
-        source_name=_str_or_none(obj.get("source_name") or obj.get("site_name")),
-    )
-    return item, external_id, None
-
-
-def _str_or_none(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None
-
-
-def run_offline(paths: Iterable[str], *, collection: str = "default", dedup: bool = True) -> Iterator[dict[str, Any]]:
+def run_offline(
+    paths: Iterable[str], *, collection: str = "default", dedup: bool = True
+) -> Iterator[dict[str, Any]]:
     pipeline = build_pipeline()
     ctx = make_offline_context(dedup=dedup)
     for entry in read_items(paths, collection):
@@ -132,4 +114,3 @@ def run_offline(paths: Iterable[str], *, collection: str = "default", dedup: boo
             "similarity": outcome.similarity,
             "error": outcome.error,
         }
-

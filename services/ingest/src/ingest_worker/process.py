@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import dataclass
 
 from ingest_core.schema import DocStatus, Record
-
 from ingest_worker.pipeline import Pipeline, Reject, StageContext
 from ingest_worker.pipeline.base import Article
 from ingest_worker.record import build_record

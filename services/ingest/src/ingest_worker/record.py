@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from ingest_core import schema
 from ingest_core.keys import raw_key as make_raw_key
-
 from ingest_worker.pipeline.base import Article
 
 

@@ -50,6 +50,8 @@ class DetectFormat:
         name = (doc.filename or "").lower()
         if declared in {"text/html", "application/xhtml+xml"} or name.endswith((".html", ".htm", ".xhtml")):
             doc.content_type = "text/html"
+        elif declared == "text/plain":  # the uploader said so (e.g. a JSON Lines "text" field)
+            doc.content_type = "text/plain"
         elif _HTML_SNIFF.search(head.lstrip()[:1024]) and head.count(b"<") >= 3:
             doc.content_type = "text/html"
         else:

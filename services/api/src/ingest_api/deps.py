@@ -1,0 +1,68 @@
+"""Dependencies: settings, clients and auth, built once per app and handed to routes."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+import redis
+from celery import Celery
+from fastapi import Depends, Header, Request
+
+from ingest_core.errors import Forbidden, Unauthorized
+from ingest_core.jobs import JobStore
+from ingest_core.settings import Settings
+from ingest_core.storage import ObjectStore
+
+
+@dataclass
+class Services:
+    """What the routes talk to; created in the app's lifespan."""
+
+    settings: Settings
+    redis: redis.Redis[bytes]
+    jobs: JobStore
+    store: ObjectStore
+    celery: Celery
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_settings(services: Annotated[Services, Depends(get_services)]) -> Settings:
+    return services.settings
+
+
+def get_jobs(services: Annotated[Services, Depends(get_services)]) -> JobStore:
+    return services.jobs
+
+
+def get_store(services: Annotated[Services, Depends(get_services)]) -> ObjectStore:
+    return services.store
+
+
+def require_api_key(
+    settings: Annotated[Settings, Depends(get_settings)],
+    authorization: Annotated[str | None, Header()] = None,
+    x_api_key: Annotated[str | None, Header()] = None,
+) -> None:
+    """Bearer token or X-API-Key; open when no keys are configured (local default)."""
+    if not settings.api_keys:
+        return
+    token = x_api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+    if not token:
+        raise Unauthorized("an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key'")
+    if not any(hmac.compare_digest(token, key) for key in settings.api_keys):
+        raise Forbidden("this API key is not accepted")
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+JobsDep = Annotated[JobStore, Depends(get_jobs)]
+StoreDep = Annotated[ObjectStore, Depends(get_store)]
+Authorized = Depends(require_api_key)

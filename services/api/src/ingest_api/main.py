@@ -1,0 +1,76 @@
+"""App factory: settings → clients → routers. ``uvicorn ingest_api.main:create_app --factory``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis
+import uvicorn
+from celery import Celery
+from fastapi import FastAPI
+
+from ingest_api.deps import Services
+from ingest_api.errors import install_error_handlers
+from ingest_api.limits import BodySizeLimit
+from ingest_api.metrics import record_request
+from ingest_api.routes import documents, health, jobs, records
+from ingest_core import __version__
+from ingest_core.jobs import JobStore
+from ingest_core.logs import configure_logging
+from ingest_core.settings import Settings, get_settings
+from ingest_core.storage import ObjectStore
+from ingest_core.tasks import QUEUE
+
+
+def make_celery_client(settings: Settings) -> Celery:
+    """A producer-only Celery app: the API sends tasks by name and never imports the worker."""
+    app = Celery("ingest_api", broker=settings.celery_broker_url)
+    app.conf.update(
+        task_default_queue=QUEUE,
+        task_serializer="json",
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": int(settings.task_time_limit * 2 + 60)},
+    )
+    return app
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+        store = ObjectStore.from_settings(settings)
+        if settings.s3_create_bucket:
+            with contextlib.suppress(Exception):  # readiness reports it; the API still starts
+                store.ensure_bucket()
+        app.state.services = Services(
+            settings=settings,
+            redis=client,
+            jobs=JobStore(client),
+            store=store,
+            celery=make_celery_client(settings),
+        )
+        yield
+        client.close()
+
+    app = FastAPI(
+        title="Ingest API",
+        version=__version__,
+        description="Upload news articles; poll jobs; read normalised records.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.middleware("http")(record_request)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    for module in (documents, jobs, records, health):
+        app.include_router(module.router)
+    return app
+
+
+def main() -> None:
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port)

@@ -1,0 +1,223 @@
+"""POST /v1/documents: store uploads first, then create the job, then enqueue by task name."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from ingest_api.deps import Authorized, ServicesDep
+from ingest_api.errors import ERROR_RESPONSES
+from ingest_api.metrics import DOCUMENTS_ACCEPTED, UPLOAD_BYTES
+from ingest_api.uploads import (
+    FormMeta,
+    IncomingFile,
+    expand,
+    messages,
+    plan_documents,
+    request_fingerprint,
+    store_parts,
+)
+from ingest_core.errors import BadRequest, Conflict, PayloadTooLarge, UnsupportedMediaType
+from ingest_core.ids import new_id
+from ingest_core.jobs import JobStore, write_job_summary
+from ingest_core.keys import valid_collection
+from ingest_core.schema import JobStatus, JobView
+from ingest_core.tasks import PROCESS_DOCUMENT, QUEUE
+
+router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Authorized])
+
+_RAW_TYPES = {
+    "text/plain",
+    "text/html",
+    "text/markdown",
+    "text/csv",
+    "application/xhtml+xml",
+    "application/octet-stream",
+    "application/zip",
+    "application/x-zip-compressed",
+    "application/gzip",
+    "application/x-gzip",
+    "application/x-tar",
+    "application/x-gtar",
+    "application/x-ndjson",
+    "application/jsonl",
+    "application/json-lines",
+    "application/x-jsonlines",
+}
+
+_UPLOAD_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "collection": {"type": "string", "default": "default"},
+                        "source_url": {"type": "string"},
+                        "source_name": {"type": "string"},
+                        "language": {"type": "string", "description": "ISO 639-1, when known"},
+                    },
+                }
+            },
+            "text/plain": {"schema": {"type": "string"}},
+            "text/html": {"schema": {"type": "string"}},
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        },
+    },
+    "parameters": [
+        {"name": "X-Filename", "in": "header", "required": False, "schema": {"type": "string"}},
+        {"name": "X-Collection", "in": "header", "required": False, "schema": {"type": "string"}},
+        {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}},
+    ],
+}
+
+
+@router.post(
+    "/documents",
+    status_code=202,
+    response_model=JobView,
+    openapi_extra=_UPLOAD_SCHEMA,
+    responses=ERROR_RESPONSES,
+    summary="Upload one or more article files (multipart `files`, or a raw body with X-Filename)",
+)
+async def upload_documents(request: Request, response: Response, services: ServicesDep) -> JobView:
+    settings = services.settings
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        files, form = await _read_multipart(
+            request, services.settings.default_collection, settings.max_files_per_request
+        )
+    else:
+        files, form = await _read_raw_body(request, content_type, settings.default_collection)
+    if not valid_collection(form.collection):
+        raise BadRequest(
+            "collection must be 1-63 characters of letters, digits, '.', '_' or '-'",
+            details={"collection": form.collection},
+        )
+    try:
+        job = await run_in_threadpool(_accept, services, files, form, request.headers.get("idempotency-key"))
+    finally:
+        for item in files:
+            item.fileobj.close()
+    response.status_code = 202
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return job
+
+
+def _accept(
+    services: ServicesDep, files: list[IncomingFile], form: FormMeta, idem_key: str | None
+) -> JobView:
+    """Hash, de-duplicate the request, store, register, enqueue: in that order."""
+    jobs = services.jobs
+    for item in files:
+        item.measure()
+        UPLOAD_BYTES.inc(item.size)
+    job_id = new_id()
+    if idem_key:
+        if len(idem_key) > 200:
+            raise BadRequest("Idempotency-Key is longer than 200 characters")
+        try:
+            existing = jobs.claim_idempotency_key(
+                idem_key, request_fingerprint(form.collection, files), job_id
+            )
+        except ValueError as exc:
+            raise Conflict(str(exc), details={"idempotency_key": idem_key}) from None
+        if existing:
+            view = jobs.get_job(existing)
+            if view is not None:
+                return view
+    try:
+        return _create_job(services, jobs, files, form, job_id)
+    except Exception:
+        if idem_key:
+            jobs.release_idempotency_key(idem_key)
+        raise
+
+
+def _create_job(
+    services: ServicesDep, jobs: JobStore, files: list[IncomingFile], form: FormMeta, job_id: str
+) -> JobView:
+    settings = services.settings
+    parts = [part for item in files for part in expand(item, settings)]
+    if len(parts) > settings.max_archive_members:
+        raise PayloadTooLarge(
+            f"the upload holds {len(parts)} documents (limit {settings.max_archive_members})"
+        )
+    store_parts(parts, services.store, form.collection)
+    documents = plan_documents(parts, form.collection)
+    jobs.create_job(form.collection, documents, job_id=job_id)
+    to_send = messages(job_id, parts, documents, form)
+    celery = services.celery
+    with celery.producer_or_acquire() as producer:
+        for message in to_send:
+            celery.send_task(
+                PROCESS_DOCUMENT, args=[message.model_dump(mode="json")], queue=QUEUE, producer=producer
+            )
+    DOCUMENTS_ACCEPTED.inc(len(to_send))
+    view = jobs.get_job(job_id)
+    assert view is not None
+    if view.status in {JobStatus.failed, JobStatus.succeeded}:  # nothing for a worker to do
+        write_job_summary(jobs, services.store, job_id)
+    return view
+
+
+async def _read_multipart(
+    request: Request, default_collection: str, max_files: int
+) -> tuple[list[IncomingFile], FormMeta]:
+    form = await request.form(max_files=max_files, max_fields=50)
+    files: list[IncomingFile] = []
+    for value in form.getlist("files"):
+        if isinstance(value, UploadFile):
+            files.append(IncomingFile(value.filename, value.content_type, value.file))
+    if not files:
+        raise BadRequest("no files: send one or more multipart parts named 'files'")
+
+    def field(name: str) -> str | None:
+        value = form.get(name)
+        return value.strip() or None if isinstance(value, str) else None
+
+    return files, FormMeta(
+        collection=field("collection") or default_collection,
+        source_url=field("source_url"),
+        source_name=field("source_name"),
+        language=field("language"),
+    )
+
+
+async def _read_raw_body(
+    request: Request, content_type: str, default_collection: str
+) -> tuple[list[IncomingFile], FormMeta]:
+    media = content_type.split(";", maxsplit=1)[0].strip().lower()
+    if media and media not in _RAW_TYPES and not media.startswith("text/"):
+        raise UnsupportedMediaType(
+            f"unsupported Content-Type {media!r}: send text, HTML, JSON Lines, a zip/tar.gz archive "
+            "or multipart/form-data",
+            details={"content_type": media},
+        )
+    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 (closed by the caller)
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        spool.write(chunk)
+    if size == 0:
+        spool.close()
+        raise BadRequest("empty request body: send the file as the body, or use multipart 'files'")
+    spool.seek(0)
+    headers = request.headers
+    filename = headers.get("x-filename") or "upload"
+    meta = FormMeta(
+        collection=(
+            headers.get("x-collection") or request.query_params.get("collection") or default_collection
+        ),
+        source_url=headers.get("x-source-url") or request.query_params.get("source_url"),
+        source_name=headers.get("x-source-name") or request.query_params.get("source_name"),
+        language=headers.get("x-language") or request.query_params.get("language"),
+    )
+    return [IncomingFile(filename, media or None, spool)], meta

@@ -1,0 +1,69 @@
+"""Records: one by id, or the feed of a collection in ingestion order."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+
+from ingest_api.deps import Authorized, ServicesDep
+from ingest_api.errors import ERROR_RESPONSES
+from ingest_core.errors import BadRequest, NotFound
+from ingest_core.ids import is_id
+from ingest_core.keys import record_key, valid_collection
+from ingest_core.schema import FeedPage, Record, record_json_schema
+
+router = APIRouter(prefix="/v1", tags=["records"], dependencies=[Authorized])
+_FETCHERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="record-fetch")
+
+
+@router.get("/records/{record_id}", response_model=Record, responses=ERROR_RESPONSES)
+async def get_record(
+    record_id: str,
+    services: ServicesDep,
+    collection: Annotated[str | None, Query(description="Speeds up lookup; needed if Redis lost it")] = None,
+) -> dict[str, Any]:
+    if not is_id(record_id):
+        raise NotFound(f"no record {record_id}", details={"record_id": record_id})
+    key = await run_in_threadpool(services.jobs.record_key, record_id)
+    if key is None and collection and valid_collection(collection):
+        key = record_key(collection, record_id)
+    if key is None:
+        raise NotFound(f"no record {record_id}", details={"record_id": record_id})
+    body = await run_in_threadpool(services.store.get, key)
+    return json.loads(body)  # type: ignore[no-any-return]
+
+
+@router.get("/records", response_model=FeedPage, responses=ERROR_RESPONSES)
+async def feed(
+    services: ServicesDep,
+    collection: Annotated[str, Query(description="Collection to follow")] = "default",
+    after: Annotated[str | None, Query(description="Cursor from a previous page's `next`")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Records in ingestion order. ``next`` is the cursor to continue from, also when a page
+    is short, so a consumer can poll with it for what arrives later."""
+    if not valid_collection(collection):
+        raise BadRequest("invalid collection name", details={"collection": collection})
+    if after is not None and not _valid_cursor(after):
+        raise BadRequest("invalid cursor", details={"after": after})
+    rows = await run_in_threadpool(services.jobs.feed, collection, after, limit)
+    keys = [key for _, _, key in rows]
+    bodies = await run_in_threadpool(lambda: list(_FETCHERS.map(services.store.get, keys)))
+    items = [json.loads(body) for body in bodies]
+    next_cursor = rows[-1][0] if rows else after
+    return {"items": items, "next": next_cursor}
+
+
+@router.get("/schema/record", tags=["schema"])
+async def record_schema() -> dict[str, Any]:
+    """JSON Schema of the record (schema v1), generated from the models workers write."""
+    return record_json_schema()
+
+
+def _valid_cursor(cursor: str) -> bool:
+    ms, _, seq = cursor.partition("-")
+    return ms.isdigit() and (seq == "" or seq.isdigit())

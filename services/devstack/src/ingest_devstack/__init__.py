@@ -1,0 +1,1 @@
+"""The local stack: real Redis, SeaweedFS, API and workers on loopback."""

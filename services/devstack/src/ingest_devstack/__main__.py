@@ -1,0 +1,3 @@
+from ingest_devstack.stack import main
+
+main()

@@ -1,0 +1,64 @@
+"""The Celery app: at-least-once delivery, one document per task, no result backend.
+
+``acks_late`` plus ``task_reject_on_worker_lost`` means a task whose process dies is handed to
+another worker; everything the task writes is keyed so a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_init
+
+from ingest_core.logs import configure_logging
+from ingest_core.settings import Settings, get_settings
+from ingest_core.tasks import QUEUE
+
+
+def create_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or get_settings()
+    app = Celery("ingest_worker", broker=settings.celery_broker_url, include=["ingest_worker.tasks"])
+    app.conf.update(
+        task_default_queue=QUEUE,
+        task_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        result_backend=None,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,
+        worker_concurrency=settings.worker_concurrency,
+        worker_max_tasks_per_child=2000,  # bounds slow leaks in parsers
+        worker_max_memory_per_child=1_000_000,  # KiB: a runaway parser restarts its process
+        task_soft_time_limit=settings.task_soft_time_limit,
+        task_time_limit=settings.task_time_limit,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            # Unacked tasks of a dead worker come back after this; longer than any task.
+            "visibility_timeout": int(settings.task_time_limit * 2 + 60),
+        },
+        worker_hijack_root_logger=False,
+    )
+    return app
+
+
+app = create_celery()
+
+
+@worker_process_init.connect
+def _warm_up(**_: Any) -> None:
+    """Connections and models are per process: build them after the fork, before any task."""
+    settings = get_settings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    from ingest_worker.tasks import runtime
+
+    runtime().warm_up()
+
+
+def main() -> None:
+    """``ingest-worker``: a worker consuming the ingest queue with the configured concurrency."""
+    argv = ["worker", "--loglevel=INFO", "-Q", QUEUE, *sys.argv[1:]]
+    app.worker_main(argv)

@@ -1,0 +1,300 @@
+"""Uploads over real HTTP to the real API, processed by a real Celery worker, stored in SeaweedFS."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import tarfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ingest_core.keys import job_summary_key, raw_key, record_key
+from ingest_core.storage import ObjectStore
+
+pytestmark = pytest.mark.integration
+
+WaitJob = Callable[..., dict[str, Any]]
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+ARTICLE = (SAMPLES / "000_db929eefe4fa1c71.txt").read_bytes()
+WEB_PAGE = (SAMPLES / "001_97712b54962e7890.txt").read_bytes()
+
+
+def _upload(
+    api: httpx.Client, collection: str, files: list[tuple[str, bytes]], **headers: str
+) -> httpx.Response:
+    return api.post(
+        "/v1/documents",
+        files=[("files", (name, body, "application/octet-stream")) for name, body in files],
+        data={"collection": collection},
+        headers=headers,
+    )
+
+
+def _by_name(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {doc["filename"]: doc for doc in job["documents"]}
+
+
+def test_an_upload_is_stored_first_then_processed_into_records(
+    api: httpx.Client, collection: str, wait_job: WaitJob, object_store: ObjectStore
+) -> None:
+    response = _upload(api, collection, [("wire.txt", ARTICLE), ("page.txt", WEB_PAGE)])
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert response.headers["location"] == f"/v1/jobs/{accepted['id']}"
+    assert accepted["counts"]["total"] == 2 and len(accepted["documents"]) == 2
+    assert all(d["id"] for d in accepted["documents"])
+
+    job = wait_job(api, accepted["id"])
+    assert job["status"] == "succeeded"
+    assert job["counts"] == {
+        "total": 2,
+        "queued": 0,
+        "processing": 0,
+        "stored": 2,
+        "duplicate": 0,
+        "rejected": 0,
+        "failed": 0,
+    }
+    for name, body in (("wire.txt", ARTICLE), ("page.txt", WEB_PAGE)):
+        doc = _by_name(job)[name]
+        sha = hashlib.sha256(body).hexdigest()
+        record = api.get(f"/v1/records/{doc['record_id']}").json()
+        assert record["id"] == doc["record_id"] and record["schema_version"] == 1
+        assert record["collection"] == collection and record["job_id"] == job["id"]
+        assert record["source"]["sha256"] == sha and record["source"]["size_bytes"] == len(body)
+        assert object_store.get(raw_key(collection, sha)) == body
+        stored = json.loads(object_store.get(record_key(collection, record["id"])))
+        assert stored == record
+    summary = json.loads(object_store.get(job_summary_key(job["id"])))
+    assert summary["status"] == "succeeded" and summary["counts"]["stored"] == 2
+
+
+def test_the_same_article_uploaded_again_is_a_duplicate_of_the_first(
+    api: httpx.Client, collection: str, wait_job: WaitJob
+) -> None:
+    first = wait_job(api, _upload(api, collection, [("a.txt", ARTICLE)]).json()["id"])
+    canonical = first["documents"][0]["record_id"]
+    second = wait_job(api, _upload(api, collection, [("again.txt", ARTICLE)]).json()["id"])
+    doc = second["documents"][0]
+    assert doc["status"] == "duplicate"
+    assert doc["duplicate_of"] == canonical
+    assert doc["similarity"] == pytest.approx(1.0)
+    assert doc["record_id"] is None
+    assert second["status"] == "succeeded"
+
+
+def test_dedup_is_scoped_to_a_collection(api: httpx.Client, collection: str, wait_job: WaitJob) -> None:
+    wait_job(api, _upload(api, collection, [("a.txt", ARTICLE)]).json()["id"])
+    other = wait_job(api, _upload(api, collection + "-other", [("a.txt", ARTICLE)]).json()["id"])
+    assert other["documents"][0]["status"] == "stored"
+
+
+def test_bad_files_are_rejected_with_a_reason_and_the_rest_of_the_batch_is_stored(
+    api: httpx.Client, collection: str, wait_job: WaitJob
+) -> None:
+    files = [
+        ("empty.txt", b""),
+        ("image.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20),
+        ("garbage.txt", bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D]) * 400),
+        ("good.txt", ARTICLE),
+    ]
+    job = wait_job(api, _upload(api, collection, files).json()["id"])
+    docs = _by_name(job)
+    assert docs["good.txt"]["status"] == "stored"
+    for name in ("empty.txt", "image.png", "garbage.txt"):
+        assert docs[name]["status"] == "rejected", docs[name]
+        assert docs[name]["error"]
+    assert "empty" in docs["empty.txt"]["error"]
+    assert "PNG" in docs["image.png"]["error"]
+    assert job["status"] == "partially_failed"
+    assert job["counts"]["rejected"] == 3 and job["counts"]["stored"] == 1
+
+
+def test_a_raw_body_with_x_filename_is_one_document(
+    api: httpx.Client, collection: str, wait_job: WaitJob
+) -> None:
+    response = api.post(
+        "/v1/documents",
+        content=ARTICLE,
+        headers={"Content-Type": "text/plain", "X-Filename": "wire.txt", "X-Collection": collection},
+    )
+    assert response.status_code == 202, response.text
+    job = wait_job(api, response.json()["id"])
+    assert job["collection"] == collection
+    assert _by_name(job)["wire.txt"]["status"] == "stored"
+
+
+def test_archives_fan_out_into_one_document_per_member(
+    api: httpx.Client, collection: str, wait_job: WaitJob
+) -> None:
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("news/wire.txt", ARTICLE)
+        archive.writestr("news/page.txt", WEB_PAGE)
+        archive.writestr("news/", b"")
+    tarred = io.BytesIO()
+    with tarfile.open(fileobj=tarred, mode="w:gz") as archive:
+        info = tarfile.TarInfo("copy.txt")
+        info.size = len(ARTICLE)
+        archive.addfile(info, io.BytesIO(ARTICLE))
+    job = wait_job(
+        api,
+        _upload(
+            api, collection, [("batch.zip", zipped.getvalue()), ("more.tar.gz", tarred.getvalue())]
+        ).json()["id"],
+    )
+    docs = _by_name(job)
+    assert set(docs) == {"batch.zip/news/wire.txt", "batch.zip/news/page.txt", "more.tar.gz/copy.txt"}
+    assert docs["batch.zip/news/wire.txt"]["status"] == "stored"
+    assert docs["batch.zip/news/page.txt"]["status"] == "stored"
+    assert docs["more.tar.gz/copy.txt"]["status"] == "duplicate"
+
+
+def test_a_corrupt_archive_is_one_rejected_document(
+    api: httpx.Client, collection: str, wait_job: WaitJob
+) -> None:
+    job = wait_job(
+        api,
+        _upload(api, collection, [("broken.zip", b"PK\x03\x04 not really"), ("ok.txt", ARTICLE)]).json()[
+            "id"
+        ],
+    )
+    docs = _by_name(job)
+    assert docs["broken.zip"]["status"] == "rejected" and "zip" in docs["broken.zip"]["error"]
+    assert docs["ok.txt"]["status"] == "stored"
+
+
+def test_a_json_lines_batch_gives_one_document_per_line(
+    api: httpx.Client, collection: str, wait_job: WaitJob
+) -> None:
+    lines = [
+        json.dumps(
+            {"id": "a1", "text": ARTICLE.decode(), "title": "Given title", "url": "https://example.org/a"}
+        ),
+        "not json",
+        json.dumps(
+            {
+                "id": "a3",
+                "html": "<html><body><article><p>"
+                + "Words of an article. " * 40
+                + "</p></article></body></html>",
+            }
+        ),
+    ]
+    job = wait_job(api, _upload(api, collection, [("batch.jsonl", "\n".join(lines).encode())]).json()["id"])
+    docs = _by_name(job)
+    assert docs["batch.jsonl:1"]["status"] == "stored"
+    assert docs["batch.jsonl:2"]["status"] == "rejected" and "JSON" in docs["batch.jsonl:2"]["error"]
+    assert docs["batch.jsonl:3"]["status"] == "stored"
+    record = api.get(f"/v1/records/{docs['batch.jsonl:1']['record_id']}").json()
+    assert record["title"] == "Given title"
+    assert record["source"]["url"] == "https://example.org/a"
+
+
+def test_the_feed_returns_records_in_ingestion_order_with_a_cursor(
+    api: httpx.Client, collection: str, wait_job: WaitJob
+) -> None:
+    texts = [(f"n{i}.txt", (f"Report number {i}. " + ARTICLE.decode()[i * 40 :]).encode()) for i in range(3)]
+    job = wait_job(api, _upload(api, collection, texts).json()["id"])
+    assert job["counts"]["stored"] == 3
+    first = api.get("/v1/records", params={"collection": collection, "limit": 2}).json()
+    assert len(first["items"]) == 2 and first["next"]
+    rest = api.get("/v1/records", params={"collection": collection, "after": first["next"]}).json()
+    ids = [r["id"] for r in first["items"] + rest["items"]]
+    assert sorted(ids) == sorted(d["record_id"] for d in job["documents"])
+    assert len(set(ids)) == 3
+    tail = api.get("/v1/records", params={"collection": collection, "after": rest["next"]}).json()
+    assert tail == {"items": [], "next": rest["next"]}
+
+
+def test_the_same_idempotency_key_and_body_return_the_same_job(api: httpx.Client, collection: str) -> None:
+    key = f"idem-{collection}"
+    first = _upload(api, collection, [("a.txt", ARTICLE)], **{"Idempotency-Key": key})
+    again = _upload(api, collection, [("a.txt", ARTICLE)], **{"Idempotency-Key": key})
+    assert first.status_code == again.status_code == 202
+    assert first.json()["id"] == again.json()["id"]
+    other = _upload(api, collection, [("b.txt", WEB_PAGE)], **{"Idempotency-Key": key})
+    assert other.status_code == 409
+    assert other.json()["error"]["code"] == "conflict"
+
+
+def test_job_events_stream_ends_with_the_finished_job(api: httpx.Client, collection: str) -> None:
+    job_id = _upload(api, collection, [("a.txt", WEB_PAGE)]).json()["id"]
+    events = []
+    with api.stream("GET", f"/v1/jobs/{job_id}/events") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                events.append(json.loads(line[6:]))
+    assert events and events[-1]["status"] in {"succeeded", "partially_failed", "failed"}
+
+
+def test_cancelling_a_finished_job_changes_nothing(
+    api: httpx.Client, collection: str, wait_job: WaitJob
+) -> None:
+    job = wait_job(api, _upload(api, collection, [("a.txt", ARTICLE)]).json()["id"])
+    response = api.delete(f"/v1/jobs/{job['id']}")
+    assert response.status_code == 200
+    assert response.json()["status"] == job["status"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV", 404, "not_found"),
+        ("GET", "/v1/records/01ARZ3NDEKTSV4RRFFQ69G5FAV", 404, "not_found"),
+        ("GET", "/v1/records/not-an-id", 404, "not_found"),
+        ("GET", "/v1/records?limit=0", 422, "validation_error"),
+        ("GET", "/v1/records?collection=../x", 400, "bad_request"),
+        ("GET", "/v1/nothing-here", 404, "not_found"),
+    ],
+)
+def test_errors_are_json_with_a_code_and_the_right_status(
+    api: httpx.Client, method: str, path: str, status: int, code: str
+) -> None:
+    response = api.request(method, path)
+    assert response.status_code == status
+    body = response.json()
+    assert body["error"]["code"] == code and body["error"]["message"]
+
+
+def test_an_unsupported_content_type_is_refused_with_415(api: httpx.Client) -> None:
+    response = api.post("/v1/documents", content=b"\x89PNG", headers={"Content-Type": "image/png"})
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_a_body_over_the_limit_is_refused_with_413_before_it_is_stored(api: httpx.Client) -> None:
+    too_big = b"a" * (50 * 1024 * 1024 + 1)
+    response = api.post("/v1/documents", content=too_big, headers={"Content-Type": "text/plain"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_a_multipart_request_without_files_is_a_400(api: httpx.Client) -> None:
+    response = api.post("/v1/documents", data={"collection": "x"}, files={"other": ("a", b"b")})
+    assert response.status_code == 400
+    assert "files" in response.json()["error"]["message"]
+
+
+def test_an_invalid_collection_is_a_400(api: httpx.Client) -> None:
+    response = _upload(api, "../../etc", [("a.txt", ARTICLE)])
+    assert response.status_code == 400
+
+
+def test_health_readiness_metrics_and_docs_are_served(api: httpx.Client) -> None:
+    assert api.get("/healthz").json()["status"] == "ok"
+    ready = api.get("/readyz").json()
+    assert ready == {"status": "ok", "checks": {"redis": "ok", "storage": "ok"}}
+    assert "ingest_http_requests_total" in api.get("/metrics").text
+    assert api.get("/docs").status_code == 200
+    paths = api.get("/openapi.json").json()["paths"]
+    assert {"/v1/documents", "/v1/jobs/{job_id}", "/v1/records", "/v1/records/{record_id}"} <= set(paths)
+    schema = api.get("/v1/schema/record").json()
+    assert {"id", "text", "fingerprints", "pipeline"} <= set(schema["properties"])

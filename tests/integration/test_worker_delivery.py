@@ -1,0 +1,106 @@
+"""At-least-once delivery: a task run twice, or a worker process killed mid-batch, loses and
+duplicates nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ingest_core.ids import new_id
+from ingest_core.jobs import NewDocument
+from ingest_core.keys import raw_key, record_prefix
+from ingest_core.settings import Settings
+from ingest_core.storage import ObjectStore
+from ingest_core.tasks import DocumentMessage
+from ingest_devstack.servers import Worker
+from ingest_worker.tasks import build_runtime, handle_document
+
+pytestmark = pytest.mark.integration
+
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
+ARTICLE = (SAMPLES / "000_db929eefe4fa1c71.txt").read_bytes()
+
+
+def _register(settings: Settings, store: ObjectStore, collection: str, body: bytes) -> DocumentMessage:
+    rt = build_runtime(settings)
+    sha = hashlib.sha256(body).hexdigest()
+    store.put_if_absent(raw_key(collection, sha), body)
+    doc = NewDocument("a.txt", raw_key(collection, sha), sha, len(body))
+    job_id = rt.jobs.create_job(collection, [doc])
+    return DocumentMessage(
+        job_id=job_id,
+        doc_id=doc.doc_id,
+        collection=collection,
+        raw_key=doc.raw_key,
+        sha256=sha,
+        size_bytes=len(body),
+        filename="a.txt",
+    )
+
+
+def test_a_task_interrupted_after_dedup_and_run_again_stores_its_record_once(
+    stack_settings: Settings, object_store: ObjectStore, collection: str
+) -> None:
+    rt = build_runtime(stack_settings)
+    msg = _register(stack_settings, object_store, collection, ARTICLE)
+    # First delivery gets as far as claiming its record id and the dedup index, then "dies".
+    verdict = rt.jobs.start(msg.job_id, msg.doc_id, new_id())
+    # The redelivered task runs to the end; a third delivery finds the document finished.
+    assert handle_document(msg, rt) == "stored"
+    assert handle_document(msg, rt) == "skipped"
+    job = rt.jobs.get_job(msg.job_id)
+    assert job is not None
+    assert job.documents[0].record_id == verdict.record_id
+    assert job.documents[0].attempts == 2
+    assert job.counts.stored == 1 and job.counts.total == 1
+    assert len(object_store.list_after(record_prefix(collection))) == 1
+    assert [rid for _, rid, _ in rt.jobs.feed(collection, None, 10)] == [verdict.record_id]
+
+
+def test_a_missing_raw_object_fails_the_document_with_a_reason(
+    stack_settings: Settings, object_store: ObjectStore, collection: str
+) -> None:
+    rt = build_runtime(stack_settings)
+    msg = _register(stack_settings, object_store, collection, ARTICLE).model_copy(
+        update={"raw_key": f"raw/{collection}/missing"}
+    )
+    assert handle_document(msg, rt) == "failed"
+    job = rt.jobs.get_job(msg.job_id)
+    assert job is not None and job.status == "failed"
+    assert "missing" in (job.documents[0].error or "")
+
+
+def test_killing_a_worker_process_mid_batch_loses_no_document(
+    api: httpx.Client, worker: Worker, collection: str, wait_job: Callable[..., dict[str, Any]]
+) -> None:
+    text = ARTICLE.decode()
+    files = [
+        ("files", (f"n{i}.txt", f"Edition {i}: {text[i * 13 :]}".encode(), "text/plain")) for i in range(40)
+    ]
+    job_id = api.post("/v1/documents", files=files, data={"collection": collection}).json()["id"]
+    deadline = time.monotonic() + 30
+    killed = 0
+    while time.monotonic() < deadline and killed < 2:
+        job = api.get(f"/v1/jobs/{job_id}").json()
+        if job["counts"]["processing"]:
+            for pid in worker.child_pids()[:1]:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            time.sleep(0.3)
+        if job["status"] not in {"queued", "running"}:
+            break
+        time.sleep(0.02)
+    job = wait_job(api, job_id, timeout=120)
+    counts = job["counts"]
+    assert counts["total"] == 40
+    assert counts["stored"] + counts["duplicate"] == 40, job
+    assert sum(counts[s] for s in ("queued", "processing", "stored", "duplicate", "rejected", "failed")) == 40
+    assert worker.running()
