@@ -1,0 +1,24 @@
+"""Client library and CLI for the ingest HTTP API (v1). Standalone: no server packages needed."""
+
+from __future__ import annotations
+
+from ingest_client.client import DEFAULT_BASE_URL, IngestClient, UploadProgress
+from ingest_client.errors import ApiUnreachable, IngestAPIError, IngestError, WaitTimeoutError
+from ingest_client.models import Document, FeedPage, Job, Record, job_finished
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ApiUnreachable",
+    "Document",
+    "FeedPage",
+    "IngestAPIError",
+    "IngestClient",
+    "IngestError",
+    "Job",
+    "Record",
+    "UploadProgress",
+    "WaitTimeoutError",
+    "job_finished",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,391 @@
+"""A synchronous client for the ingest HTTP API (v1).
+
+with IngestClient("http://127.0.0.1:8000") as api:
+    jobs = api.submit(["articles/"], collection="news")
+    done = [api.wait_for(job["id"], timeout=300) for job in jobs]
+    for record in api.iter_records("news"):
+        ...
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ingest_client.errors import ApiUnreachable, IngestAPIError, WaitTimeoutError
+from ingest_client.models import FeedPage, Job, Record, job_finished
+from ingest_client.uploads import (
+    MAX_BATCH_BYTES,
+    MAX_BATCH_FILES,
+    MultipartBody,
+    UploadInput,
+    collect_uploads,
+    make_batches,
+)
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+RETRY_STATUSES = frozenset({429, 503})
+LONG_POLL_STEP = 30.0
+"""Longest single ``?wait=`` asked for; the server caps it too (60 s by default)."""
+
+_sleep = time.sleep  # tests replace this
+_monotonic = time.monotonic
+
+
+@dataclass(frozen=True)
+class UploadProgress:
+    """Passed to ``on_progress`` while uploading: file payload bytes and files sent so far."""
+
+    bytes_sent: int
+    bytes_total: int
+    files_sent: int
+    files_total: int
+    batches_sent: int
+    batches_total: int
+
+
+class IngestClient:
+    """Client of one ingest API. Thread-compatible like ``httpx.Client`` (one per thread)."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+        *,
+        max_retries: int = 4,
+        max_retry_wait: float = 30.0,
+        batch_files: int = MAX_BATCH_FILES,
+        batch_bytes: int = MAX_BATCH_BYTES,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        """``timeout``: seconds for connecting and for each read (long polls get extra).
+        ``max_retries``: extra attempts after a 429/503; each wait honours ``Retry-After``,
+        capped at ``max_retry_wait`` seconds. ``transport``: for tests (``httpx.MockTransport``)."""
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+        self.batch_files = batch_files
+        self.batch_bytes = batch_bytes
+        headers = {"Accept": "application/json", "User-Agent": "ingest-client/0.1"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self._http = httpx.Client(
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
+        )
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> IngestClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- uploads -----------------------------------------------------------------------------
+
+    def submit(
+        self,
+        items: Iterable[UploadInput] | str | os.PathLike[str],
+        collection: str | None = None,
+        source_name: str | None = None,
+        idempotency_key: str | None = None,
+        on_progress: Callable[[UploadProgress], None] | None = None,
+        *,
+        source_url: str | None = None,
+        language: str | None = None,
+    ) -> list[Job]:
+        """Upload files, folders (walked, hidden files skipped) or ``(name, bytes)`` pairs.
+
+        Sent in batches (at most ``batch_files`` files / ``batch_bytes`` bytes per request);
+        each request creates one job, and the jobs are returned in order. With several batches
+        the idempotency key of batch *i* is ``f"{idempotency_key}:{i}"``, so re-running the
+        same submission returns the same jobs.
+        """
+        return list(
+            self.iter_submit(
+                items,
+                collection=collection,
+                source_name=source_name,
+                idempotency_key=idempotency_key,
+                on_progress=on_progress,
+                source_url=source_url,
+                language=language,
+            )
+        )
+
+    def iter_submit(
+        self,
+        items: Iterable[UploadInput] | str | os.PathLike[str],
+        collection: str | None = None,
+        source_name: str | None = None,
+        idempotency_key: str | None = None,
+        on_progress: Callable[[UploadProgress], None] | None = None,
+        *,
+        source_url: str | None = None,
+        language: str | None = None,
+    ) -> Iterator[Job]:
+        """Like ``submit``, yielding each job as soon as its batch is accepted, so a failure
+        in a later batch does not hide the jobs already created."""
+        uploads = collect_uploads(items)
+        batches = make_batches(uploads, max_files=self.batch_files, max_bytes=self.batch_bytes)
+        fields = [
+            (name, value)
+            for name, value in (
+                ("collection", collection),
+                ("source_name", source_name),
+                ("source_url", source_url),
+                ("language", language),
+            )
+            if value is not None
+        ]
+        bytes_total = sum(u.size for u in uploads)
+        bytes_done = files_done = 0
+
+        def report(bytes_sent: int, files_sent: int, batches_sent: int) -> None:
+            if on_progress is not None:
+                on_progress(
+                    UploadProgress(
+                        bytes_sent=bytes_sent,
+                        bytes_total=bytes_total,
+                        files_sent=files_sent,
+                        files_total=len(uploads),
+                        batches_sent=batches_sent,
+                        batches_total=len(batches),
+                    )
+                )
+
+        report(0, 0, 0)
+        for index, batch in enumerate(batches):
+            body = MultipartBody(fields=fields, files=[(u, u.read()) for u in batch])
+            headers = {"Content-Type": body.content_type, "Content-Length": str(len(body))}
+            if idempotency_key is not None:
+                headers["Idempotency-Key"] = (
+                    idempotency_key if len(batches) == 1 else f"{idempotency_key}:{index}"
+                )
+            base = bytes_done
+
+            def make_content(
+                base: int = base, body: MultipartBody = body, files: int = files_done, batch: int = index
+            ) -> Iterator[bytes]:
+                sent = 0
+
+                def counted(n: int) -> None:
+                    nonlocal sent
+                    sent += n
+                    report(base + sent, files, batch)
+
+                return body.stream(counted)
+
+            response = self._request("POST", "/v1/documents", headers=headers, content_factory=make_content)
+            bytes_done += sum(u.size for u in batch)
+            files_done += len(batch)
+            report(bytes_done, files_done, index + 1)
+            yield cast(Job, response.json())
+
+    # --- jobs --------------------------------------------------------------------------------
+
+    def job(self, job_id: str, wait: float | None = None) -> Job:
+        """The job's current state; with ``wait``, long-poll up to that many seconds for a change."""
+        params: dict[str, Any] = {}
+        timeout: float | None = None
+        if wait is not None and wait > 0:
+            params["wait"] = max(1, math.ceil(wait))
+            timeout = self.timeout + params["wait"]
+        response = self._request("GET", f"/v1/jobs/{quote(job_id, safe='')}", params=params, timeout=timeout)
+        return cast(Job, response.json())
+
+    def wait_for(
+        self,
+        job_id: str,
+        timeout: float | None = None,
+        *,
+        on_update: Callable[[Job], None] | None = None,
+        min_interval: float = 0.5,
+    ) -> Job:
+        """Long-poll until the job is finished and return it. ``timeout`` None waits forever;
+        past it, raise ``WaitTimeoutError`` (its ``job`` is the last state seen). ``on_update`` is
+        called with each state received."""
+        deadline = None if timeout is None else _monotonic() + timeout
+        job: Job | None = None
+        while True:
+            step = LONG_POLL_STEP
+            if deadline is not None:
+                remaining = deadline - _monotonic()
+                if remaining <= 0:
+                    raise WaitTimeoutError(job_id, cast(float, timeout), cast("dict[str, Any] | None", job))
+                step = min(step, remaining)
+            started = _monotonic()
+            previous = job
+            job = self.job(job_id, wait=step)
+            if on_update is not None:
+                on_update(job)
+            if job_finished(job):
+                return job
+            # A server that answers at once without a change (or ignores ?wait=) must not
+            # make this a busy loop.
+            elapsed = _monotonic() - started
+            unchanged = previous is not None and previous.get("updated_at") == job.get("updated_at")
+            if elapsed < min_interval and (unchanged or previous is None):
+                _sleep(min_interval - elapsed)
+
+    # --- records -----------------------------------------------------------------------------
+
+    def record(self, record_id: str) -> Record:
+        """One normalised record."""
+        return cast(Record, self._request("GET", f"/v1/records/{quote(record_id, safe='')}").json())
+
+    def records(self, collection: str | None = None, after: str | None = None, limit: int = 100) -> FeedPage:
+        """One page of the feed: ``{"items": [...], "next": cursor or None}``."""
+        params: dict[str, Any] = {"limit": limit}
+        if collection is not None:
+            params["collection"] = collection
+        if after is not None:
+            params["after"] = after
+        page = self._request("GET", "/v1/records", params=params).json()
+        return {"items": list(page.get("items") or []), "next": page.get("next")}
+
+    def iter_records(
+        self,
+        collection: str | None = None,
+        follow: bool = False,
+        poll_interval: float = 2.0,
+        *,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> Iterator[Record]:
+        """Every record of the feed in ingestion order, following ``next`` cursors.
+
+        Without ``follow`` it stops at the end of the feed. With ``follow`` it then keeps
+        polling from the last cursor every ``poll_interval`` seconds; records already yielded
+        since that cursor are not yielded again.
+        """
+        cursor = after
+        seen_since_cursor: set[str] = set()
+        while True:
+            page = self.records(collection, after=cursor, limit=limit)
+            items = page["items"]
+            fresh = [r for r in items if r.get("id") is None or r.get("id") not in seen_since_cursor]
+            yield from fresh
+            nxt = page["next"]
+            if nxt is not None and nxt != cursor and items:
+                cursor = nxt
+                seen_since_cursor = set()
+                continue
+            if not follow:
+                return
+            seen_since_cursor.update(str(r["id"]) for r in fresh if r.get("id") is not None)
+            _sleep(poll_interval)
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        content_factory: Callable[[], Iterator[bytes]] | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """One API call: 429/503 retried (bounded, honouring ``Retry-After``), errors raised."""
+        attempt = 0
+        while True:
+            try:
+                response = self._http.request(
+                    method,
+                    path,
+                    params=params,
+                    headers=headers,
+                    content=content_factory() if content_factory is not None else None,
+                    timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                )
+            except httpx.TimeoutException as exc:
+                raise ApiUnreachable(self.base_url, _timeout_reason(exc, timeout or self.timeout)) from exc
+            except httpx.TransportError as exc:
+                raise ApiUnreachable(self.base_url, _connect_reason(exc)) from exc
+            if response.is_success:
+                return response
+            error = api_error(response)
+            if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
+                attempt += 1
+                delay = error.retry_after if error.retry_after is not None else float(2 ** (attempt - 1))
+                _sleep(min(max(delay, 0.0), self.max_retry_wait))
+                continue
+            raise error
+
+
+def api_error(response: httpx.Response) -> IngestAPIError:
+    """An ``IngestAPIError`` from an error response, whatever its body looks like."""
+    status = response.status_code
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        err = body["error"]
+        return IngestAPIError(
+            status,
+            str(err.get("code") or f"http_{status}"),
+            str(err.get("message") or response.reason_phrase),
+            err.get("details"),
+            retry_after=retry_after,
+        )
+    if isinstance(body, dict) and "detail" in body:  # a framework default (e.g. FastAPI's 422)
+        detail = body["detail"]
+        message = detail if isinstance(detail, str) else response.reason_phrase
+        code = "validation_error" if status == 422 else f"http_{status}"
+        return IngestAPIError(status, code, message, detail, retry_after=retry_after)
+    text = response.text.strip()
+    message = response.reason_phrase or "error"
+    if text:
+        message = f"{message}: {text[:200]}"
+    return IngestAPIError(status, f"http_{status}", message, None, retry_after=retry_after)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _connect_reason(exc: httpx.TransportError) -> str:
+    text = str(exc) or type(exc).__name__
+    lowered = text.lower()
+    if "refused" in lowered:
+        return "connection refused"
+    if any(s in lowered for s in ("name or service not known", "nodename nor servname", "getaddrinfo")):
+        return "host name not found"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the server closed the connection ({text})"
+    return text
+
+
+def _timeout_reason(exc: httpx.TimeoutException, seconds: float) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"connection timed out after {seconds:g}s"
+    return f"no answer within {seconds:g}s"

@@ -1,0 +1,49 @@
+"""The client's errors: one base class, so callers can catch everything with one clause."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class IngestError(Exception):
+    """Base of every error raised by ``ingest_client``."""
+
+
+class IngestAPIError(IngestError):
+    """The API answered with an error (4xx/5xx); fields come from its ``{"error": {...}}`` body."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Any = None,
+        *,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.retry_after = retry_after
+
+
+class ApiUnreachable(IngestError):  # noqa: N818 (the name callers know)
+    """No HTTP answer at all: connection refused, unknown host, timeout."""
+
+    def __init__(self, base_url: str, reason: str) -> None:
+        super().__init__(f"cannot reach the ingest API at {base_url}: {reason} — is it running? (make run)")
+        self.base_url = base_url
+        self.reason = reason
+
+
+class WaitTimeoutError(IngestError, TimeoutError):
+    """``wait_for`` gave up before the job finished; ``job`` is the last state seen."""
+
+    def __init__(self, job_id: str, timeout: float, job: dict[str, Any] | None) -> None:
+        status = job.get("status") if job else "unknown"
+        super().__init__(f"job {job_id} not finished after {timeout:g}s (status: {status})")
+        self.job_id = job_id
+        self.timeout = timeout
+        self.job = job
