@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import random
 import tarfile
 import zipfile
 from collections.abc import Callable
@@ -101,7 +102,7 @@ def test_bad_files_are_rejected_with_a_reason_and_the_rest_of_the_batch_is_store
     files = [
         ("empty.txt", b""),
         ("image.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20),
-        ("garbage.txt", bytes([0x81, 0x8D, 0x8F, 0x90, 0x9D]) * 400),
+        ("garbage.txt", bytes(random.Random(7).randrange(0x80, 0x100) for _ in range(4000))),
         ("good.txt", ARTICLE),
     ]
     job = wait_job(api, _upload(api, collection, files).json()["id"])
@@ -112,6 +113,7 @@ def test_bad_files_are_rejected_with_a_reason_and_the_rest_of_the_batch_is_store
         assert docs[name]["error"]
     assert "empty" in docs["empty.txt"]["error"]
     assert "PNG" in docs["image.png"]["error"]
+    assert "undecodable" in docs["garbage.txt"]["error"]
     assert job["status"] == "partially_failed"
     assert job["counts"]["rejected"] == 3 and job["counts"]["stored"] == 1
 

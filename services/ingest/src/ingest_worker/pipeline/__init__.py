@@ -9,7 +9,7 @@ from ingest_worker.pipeline.detect import DetectFormat
 from ingest_worker.pipeline.html import ExtractHtml
 from ingest_worker.pipeline.language import DetectLanguage
 from ingest_worker.pipeline.normalise import Normalise
-from ingest_worker.pipeline.text import ExtractPlainText
+from ingest_worker.pipeline.text import text_stages
 
 PIPELINE_VERSION = "0.1.0"
 
@@ -22,7 +22,7 @@ def build_pipeline() -> Pipeline:
             DetectFormat(),
             Decode(),
             ExtractHtml(),
-            ExtractPlainText(),
+            *text_stages(),
             Normalise(),
             DetectLanguage(),
             Deduplicate(),

@@ -9,12 +9,14 @@ from ingest_core.settings import Settings
 
 from ingest_worker.pipeline.base import StageContext
 from ingest_worker.pipeline.dedup import MemoryDedupIndex, RedisDedupIndex
+from ingest_worker.pipeline.profiles import MemorySourceProfiles, RedisSourceProfiles
 
 
 def memory_context(settings: Settings | None = None) -> StageContext:
     settings = settings or Settings()
     return StageContext(
         dedup_index=MemoryDedupIndex(),
+        source_profiles=MemorySourceProfiles(),
         dedup_enabled=settings.dedup_enabled,
         stage_time_limit=settings.stage_time_limit,
         max_text_chars=settings.max_text_chars,
@@ -24,6 +26,7 @@ def memory_context(settings: Settings | None = None) -> StageContext:
 def redis_context(client: redis.Redis, settings: Settings, keys: RedisKeys | None = None) -> StageContext:
     return StageContext(
         dedup_index=RedisDedupIndex(client, keys),
+        source_profiles=RedisSourceProfiles(client, keys),
         dedup_enabled=settings.dedup_enabled,
         stage_time_limit=settings.stage_time_limit,
         max_text_chars=settings.max_text_chars,

@@ -1,0 +1,225 @@
+"""Extraction quality on the trafilatura evaluation set, in HTML and in plain-text mode.
+
+    .venv/bin/python -m bench.quality.run [--limit N] [--mode html|text|both] [--processes 2]
+
+Each page goes through the real pipeline (``process_document``, dedup off): as HTML
+(content_type text/html) and as the whole-page text a browser's "save as text" gives
+(``html_text.extract_text(html, guess_layout=True)``, fed as text/plain). The record's
+``text`` is scored with the set's snippet metric (README): "with" snippets found are true
+positives, "without" snippets found are false positives; precision, recall and F1 summed
+over all pages, white space collapsed. Beside it, in the same run: trafilatura's own
+``extract`` (default settings) and the unfiltered whole-page text. Pages count as English
+when py3langid says so of their gold snippets. Results go to bench/RESULTS.md between the
+``quality`` markers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import platform
+import re
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Any
+
+CORPUS = Path("/work/shared/eval/trafilatura-eval")
+RESULTS = Path(__file__).resolve().parents[1] / "RESULTS.md"
+START, END = "<!-- quality:start -->", "<!-- quality:end -->"
+_WS = re.compile(r"\s+")
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.tp, self.fp, self.fn = self.tp + other.tp, self.fp + other.fp, self.fn + other.fn
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def score(text: str, with_: list[str], without: list[str]) -> Counts:
+    """The README's snippet metric for one page."""
+    flat = _WS.sub(" ", text)
+    counts = Counts()
+    for snippet in with_:
+        if _WS.sub(" ", snippet).strip() in flat:
+            counts.tp += 1
+        else:
+            counts.fn += 1
+    for snippet in without:
+        if _WS.sub(" ", snippet).strip() in flat:
+            counts.fp += 1
+    return counts
+
+
+_STATE: dict[str, Any] = {}
+
+
+def _init(modes: tuple[str, ...]) -> None:
+    from ingest_worker.offline import make_offline_context
+    from ingest_worker.pipeline import build_pipeline
+
+    _STATE["pipeline"] = build_pipeline()
+    _STATE["ctx"] = make_offline_context(dedup=False)
+    _STATE["modes"] = modes
+
+
+def _pipeline_text(raw: bytes, content_type: str, name: str) -> str:
+    from ingest_core.ids import new_id
+    from ingest_worker.process import DocumentInput, process_document
+
+    item = DocumentInput(raw=raw, collection="bench", filename=name, content_type=content_type)
+    outcome = process_document(item, _STATE["pipeline"], _STATE["ctx"], record_id=new_id())
+    return outcome.record.text if outcome.record else ""
+
+
+def _page(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    import html_text
+    import py3langid
+    import trafilatura
+
+    _url, entry = job
+    raw = gzip.decompress((CORPUS / "html" / f"{entry['file']}.gz").read_bytes())
+    html = _decode(raw)
+    with_, without = entry["with"], entry["without"]
+    lang, _ = py3langid.classify(" ".join(with_))
+    out: dict[str, Any] = {"english": lang == "en"}
+    modes = _STATE["modes"]
+    try:
+        whole = html_text.extract_text(html, guess_layout=True)
+    except Exception:
+        whole = ""
+    out["whole page (unfiltered)"] = score(whole, with_, without)
+    out["trafilatura.extract"] = score(trafilatura.extract(html) or "", with_, without)
+    if "html" in modes:
+        out["pipeline, HTML mode"] = score(_pipeline_text(raw, "text/html", entry["file"]), with_, without)
+    if "text" in modes:
+        started = time.process_time()
+        text = _pipeline_text(whole.encode("utf-8"), "text/plain", entry["file"] + ".txt")
+        out["cpu_text"] = time.process_time() - started
+        out["pipeline, plain-text mode"] = score(text, with_, without)
+    return out
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        match = re.search(rb"""charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", raw[:4096], re.I)
+        try:
+            return raw.decode(match.group(1).decode() if match else "cp1252", errors="replace")
+        except LookupError:
+            return raw.decode("cp1252", errors="replace")
+
+
+def run(
+    limit: int | None, modes: tuple[str, ...], processes: int
+) -> tuple[dict[str, dict[str, Counts]], int, float]:
+    entries = list(json.loads((CORPUS / "evaldata.json").read_text()).items())[:limit]
+    totals: dict[str, dict[str, Counts]] = {}
+    cpu_text = 0.0
+    with Pool(min(processes, 2), initializer=_init, initargs=(modes,)) as pool:
+        for result in pool.imap(_page, entries, chunksize=8):
+            cpu_text += result.pop("cpu_text", 0.0)
+            english = result.pop("english")
+            for name, counts in result.items():
+                groups = totals.setdefault(
+                    name, {"all": Counts(), "English": Counts(), "non-English": Counts()}
+                )
+                groups["all"].add(counts)
+                groups["English" if english else "non-English"].add(counts)
+    return totals, len(entries), cpu_text
+
+
+def report(totals: dict[str, dict[str, Counts]], pages: int, command: str) -> str:
+    machine = f"{platform.machine()}, {_cpu_model()}"
+    lines = [
+        "## Extraction quality (trafilatura-eval)",
+        "",
+        f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {machine}",
+        f"- command: `{command}`; pages: {pages}",
+        "- metric: the set's snippet metric (README), summed over pages, white space collapsed.",
+        "  Only the record's `text` is scored (title, description, captions are separate fields and",
+        "  are not searched), as trafilatura's figure scores its text. Dedup off.",
+        "- English / non-English: py3langid on each page's gold snippets.",
+        "",
+        "| extractor | P | R | F1 | F1 English | F1 non-English |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, groups in totals.items():
+        a = groups["all"]
+        lines.append(
+            f"| {name} | {a.precision:.3f} | {a.recall:.3f} | {a.f1:.3f} "
+            f"| {groups['English'].f1:.3f} | {groups['non-English'].f1:.3f} |"
+        )
+    return "\n".join(lines)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown cpu"
+
+
+def write_section(text: str, start: str = START, end: str = END, path: Path = RESULTS) -> None:
+    """Replaces only our own marked section of RESULTS.md; other sections are left as they are."""
+    block = f"{start}\n{text}\n{end}"
+    current = path.read_text() if path.exists() else "# Benchmark results\n"
+    if start in current and end in current:
+        before, rest = current.split(start, 1)
+        after = rest.split(end, 1)[1]
+        updated = before + block + after
+    else:
+        updated = current.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(updated)
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=None, help="only the first N pages")
+    parser.add_argument("--mode", choices=("html", "text", "both"), default="both")
+    parser.add_argument("--processes", type=int, default=2, help="worker processes (at most 2)")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    modes = ("html", "text") if args.mode == "both" else (args.mode,)
+    started = time.time()
+    totals, pages, cpu_text = run(args.limit, modes, args.processes)
+    command = ".venv/bin/python -m bench.quality.run" + (f" --limit {args.limit}" if args.limit else "")
+    command += f" --mode {args.mode}" if args.mode != "both" else ""
+    text = report(totals, pages, command)
+    if "text" in modes and pages:
+        text += (
+            f"\n\nPlain-text mode, whole pipeline: {1000 * cpu_text / pages:.1f} ms CPU per page on average."
+        )
+    text += f"\nWall time {time.time() - started:.0f} s."
+    print(text)
+    if not args.no_write:
+        write_section(text)
+
+
+if __name__ == "__main__":
+    main()

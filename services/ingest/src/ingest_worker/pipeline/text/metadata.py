@@ -1,0 +1,246 @@
+"""Title, standfirst, byline, date, dateline, captions and site name from plain-text lines.
+
+Works after the boilerplate classifier: the *header zone* is everything before the first body
+line, which is where pages put headline, standfirst, byline and date; captions and credits
+can sit anywhere; the copyright footer names the site. Each line taken out of the body is
+recorded with its reason, so the audit trail shows what became metadata.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest_worker.pipeline.text.cues import PHOTO_CREDIT
+from ingest_worker.pipeline.text.dates import looks_like_date, parse_date
+from ingest_worker.pipeline.text.segment import (
+    BODY,
+    BOILERPLATE,
+    BYLINE,
+    CAPTION,
+    DATE,
+    DESCRIPTION,
+    REPEAT,
+    TITLE,
+    Layout,
+    Line,
+)
+
+_NAME_WORD = r"(?:[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’.-]*|[a-z]{1,3}(?= [A-ZÀ-Þ]))"  # "Moqadas", "de" in "Juan de la Cruz"
+_NAME = rf"{_NAME_WORD}(?: {_NAME_WORD}){{0,4}}"
+_JOIN = r"(?:\s*,\s*|\s+(?:and|und|y|et|e|en|i|og|och|&)\s+)"
+_BY = re.compile(
+    rf"^(?i:(?:written |text |story |report(?:ed)? |posted |words )?(?:by|von|por|par|di|da|door|przez|af|av"
+    rf"|autor(?:in)?|author|text|redaktion))\s*:?\s+(?P<names>{_NAME}(?:{_JOIN}{_NAME})*)"
+)
+_AGENCIES = (
+    "Reuters|AP|AFP|dpa|ANI|PTI|IANS|Bloomberg|UPI|EFE|ANSA|Xinhua|TASS|Kyodo|Yonhap|KNA|epd|APA|SDA"
+    "|Associated Press|Agence France-Presse|Sputnik|Europa Press|Notimex|Lusa"
+)
+_NAME_AGENCY = re.compile(rf"^(?P<names>{_NAME}(?:{_JOIN}{_NAME})*)\s*[,|/–-]\s*(?:{_AGENCIES})\.?$")
+_LONE_NAME = re.compile(rf"^{_NAME}$")
+_DATELINE = re.compile(
+    r"^(?P<place>[A-ZÀ-Þ][\w'’.\- ]{1,40}?)"
+    r"(?:\s*\[(?P<region>[^\]\n]{2,40})\])?"
+    r"(?:\s*,\s*(?P<region2>[A-ZÀ-Þ][\w.\- ]{1,25}?))??"
+    r"(?:\s*,\s*(?P<date>\w{3,10}\.?\s+\d{1,2}(?:,\s*\d{4})?|\d{1,2}\.?\s+\w{3,10}\.?(?:\s+\d{4})?))?"
+    r"\s*\((?P<agency>[A-Za-z][\w.&/\- ]{1,24})\)\s*[:\-–—]+\s*"
+)
+_CAPS_DATELINE = re.compile(
+    r"^(?P<place>[A-ZÀ-Þ][A-ZÀ-Þ.'\- ]{2,30})(?:,\s*(?P<region>[A-Z][\w. ]{1,25}))?\s+[—–-]{1,2}\s+"
+)
+_COPYRIGHT_MARK = re.compile(r"copyright|©|\(c\)", re.I)
+_COPYRIGHT_PREFIX = re.compile(r"^(?:\s|©|\(c\)|copyright|\d{4}|[-–,.])*", re.I)
+_RESERVED = re.compile(r"all rights|alle rechte|todos los|tous droits|tutti i diritti", re.I)
+_DESIGNED = re.compile(r"\b(design|developed|powered|built|hosted|theme)\b", re.I)
+
+#: A standfirst is one paragraph of this many characters at most.
+MAX_STANDFIRST = 600
+MAX_CAPTION = 300
+MAX_BODY_CAPTION = 200
+#: Lines above the body that may hold headline, byline and date.
+HEADER_LINES = 25
+
+
+@dataclass
+class TextMetadata:
+    title: str | None = None
+    description: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published_at: str | None = None
+    dateline_place: str | None = None
+    dateline_agency: str | None = None
+    captions: list[str] = field(default_factory=list)
+    site_name: str | None = None
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (text, reason) for the audit trail
+
+
+def extract_metadata(layout: Layout, *, repeated: set[str] | None = None) -> TextMetadata:
+    """Reads metadata off the layout and marks the lines it consumed."""
+    meta = TextMetadata()
+    lines = layout.lines
+    repeated = repeated or set()
+    body = [line for line in lines if line.kind == BODY]
+    header_end = body[0].index if body else len(lines)
+
+    for line in lines:
+        if line.kind == BOILERPLATE and line.reason == "copyright_footer":
+            meta.site_name = site_name_from_copyright(line.text) or meta.site_name
+
+    # headline, byline and date sit just above the body: the rest of the header is navigation
+    header = lines[max(0, header_end - HEADER_LINES) : header_end]
+    _dates_and_bylines(header, meta, layout.language)
+    _standfirst(lines, body, meta, layout.language)
+    body = [line for line in lines if line.kind == BODY]
+    header_end = body[0].index if body else len(lines)
+    header = lines[max(0, header_end - HEADER_LINES) : header_end]
+    _dates_and_bylines(header, meta, layout.language)
+    _title(header, meta, repeated)
+    _captions(lines, meta)
+    if body:
+        _dateline(next(line for line in lines if line.kind == BODY), meta)
+    return meta
+
+
+def _take(line: Line, kind: str, reason: str, meta: TextMetadata) -> None:
+    """Moves a line out of the body (or re-labels furniture) and records it once."""
+    if line.kind in (TITLE, DESCRIPTION, BYLINE, DATE, CAPTION):
+        return
+    line.mark(kind, reason)
+    meta.removed.append((line.text, reason))
+
+
+def _dates_and_bylines(header: list[Line], meta: TextMetadata, language: str | None) -> None:
+    for i, line in enumerate(header):
+        if line.kind in (TITLE, DESCRIPTION, BYLINE, DATE, CAPTION, REPEAT):
+            continue
+        text = line.text
+        if len(text) > 160:
+            continue
+        authors = parse_byline(text)
+        found_date = parse_date(text, language) if looks_like_date(text) else None
+        if found_date and meta.published_at is None and len(text.split()) <= 14:
+            meta.published_at = found_date
+            if authors and not meta.authors:
+                meta.authors = authors
+            _take(line, DATE, "date", meta)
+            continue
+        if authors and not meta.authors:
+            meta.authors = authors
+            _take(line, BYLINE, "byline", meta)
+            continue
+        if not meta.authors and _LONE_NAME.match(text) and 2 <= len(text.split()) <= 4:
+            beside = header[max(0, i - 1) : i] + header[i + 1 : i + 2]
+            if any(looks_like_date(other.text) for other in beside):
+                meta.authors = [text]
+                _take(line, BYLINE, "byline", meta)
+
+
+def parse_byline(text: str) -> list[str]:
+    """Names from "By X and Y", "Von X", "X, Reuters"; [] when the line is not a byline."""
+    scan = text[:160]
+    match = _BY.match(scan) or _NAME_AGENCY.match(scan)
+    if not match:
+        return []
+    names = re.split(_JOIN, match.group("names"))
+    cleaned = [name.strip(" .,") for name in names if name.strip(" .,")]
+    # a byline is a few names, each of one to five words
+    if not cleaned or len(cleaned) > 6 or any(len(name.split()) > 5 for name in cleaned):
+        return []
+    return cleaned
+
+
+def _standfirst(lines: list[Line], body: list[Line], meta: TextMetadata, language: str | None) -> None:
+    """The first body paragraph is a standfirst when byline, date or a repeated headline follow it."""
+    if len(body) < 2:
+        return
+    first, second = body[0], body[1]
+    if len(first.text) > MAX_STANDFIRST or not first.last_in_block:
+        return
+    between = lines[first.index + 1 : second.index]
+    signals = 0
+    for line in between:
+        if (
+            line.kind in (BYLINE, DATE, REPEAT)
+            or parse_byline(line.text)
+            or (looks_like_date(line.text) and parse_date(line.text, language))
+        ):
+            signals += 1
+    if signals:
+        meta.description = first.text
+        _take(first, DESCRIPTION, "standfirst", meta)
+
+
+def _title(header: list[Line], meta: TextMetadata, repeated: set[str]) -> None:
+    candidates = [line for line in header if _title_like(line)]
+    if not candidates:
+        return
+    chosen = next((line for line in candidates if line.key in repeated), None)
+    if chosen is None:
+        # the headline sits right above standfirst, byline and date: the last candidate
+        chosen = candidates[-1]
+        if chosen.reason not in ("short_fragment", "") or len(header) - chosen.index > 8:
+            return
+    meta.title = chosen.text
+    _take(chosen, TITLE, "title", meta)
+
+
+def _title_like(line: Line) -> bool:
+    if line.kind not in (BOILERPLATE, BODY) or (line.kind == BOILERPLATE and line.reason != "short_fragment"):
+        return False
+    words = len(line.text.split())
+    text = line.text
+    return 2 <= words <= 30 and len(text) <= 250 and not text.endswith((":", ",")) and text[:1].isalnum()
+
+
+def _captions(lines: list[Line], meta: TextMetadata) -> None:
+    for line in lines:
+        if line.kind not in (BODY, BOILERPLATE) or len(line.text) > MAX_CAPTION:
+            continue
+        if line.kind == BOILERPLATE and line.reason not in ("short_fragment", "low_text_density"):
+            continue
+        # a body line is a caption only when short: long prose may quote an agency or a photographer
+        if line.kind == BODY and len(line.text) > MAX_BODY_CAPTION:
+            continue
+        if PHOTO_CREDIT.search(line.scan):
+            meta.captions.append(line.text)
+            _take(line, CAPTION, "photo_credit", meta)
+
+
+def _dateline(line: Line, meta: TextMetadata) -> None:
+    """ "Moscow [Russia], July 2 (ANI): ..." → place, agency; the opening leaves the paragraph."""
+    scan = line.scan
+    match = _DATELINE.match(scan)
+    if match:
+        place = match.group("place").strip()
+        region = match.group("region") or match.group("region2")
+        meta.dateline_agency = match.group("agency").strip()
+    else:
+        match = _CAPS_DATELINE.match(scan)
+        if not match or len(match.group("place").split()) > 4:
+            return
+        place, region = match.group("place").strip(), match.group("region")
+    if place.isupper():
+        place = place.title()
+    meta.dateline_place = f"{place}, {region.strip()}" if region else place
+    opening = line.text[: match.end()]
+    meta.removed.append((opening.strip(), "dateline"))
+    line.text = line.text[match.end() :]
+
+
+def site_name_from_copyright(text: str) -> str | None:
+    """ "Copyright 2022 © TKG: A public media project" → "TKG"; None for "Designed by ..." lines."""
+    scan = text[:200]
+    mark = _COPYRIGHT_MARK.search(scan)
+    if not mark or _DESIGNED.search(scan[: mark.start()]):
+        return None
+    after = _COPYRIGHT_PREFIX.sub("", scan[mark.end() :], count=1)
+    before = scan[: mark.start()].strip(" |-–—,.:")
+    # the name follows the mark ("© 2022 Name. All rights reserved") or precedes it ("Name © 2022")
+    rest = after if any(ch.isalpha() for ch in after[:3]) else before
+    name = re.split(r"\s*[:|•·]\s*|\s[-–—]\s|\.\s|,\s|\s\(", rest, maxsplit=1)[0].strip(" .,")
+    if _RESERVED.match(name):
+        return None
+    if not name or len(name) > 60 or len(name.split()) > 6 or not any(ch.isalpha() for ch in name):
+        return None
+    return name

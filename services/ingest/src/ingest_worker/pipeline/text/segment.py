@@ -1,0 +1,170 @@
+"""Plain text into lines and blocks: the unit every later plain-text stage classifies.
+
+A *line* is one non-blank line of the input; a *block* is a run of lines between blank lines.
+Web-page dumps put one block element per line, wire copy one paragraph per line, and
+hard-wrapped text one paragraph per block: the assembler decides which, from the layout.
+Everything here is linear in the input, and hostile input (huge lines, huge line counts,
+control characters) is bounded or rejected before any regex sees it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ingest_worker.pipeline.base import Reject
+
+#: A "line" longer than this is not prose a person wrote: minified data, a binary dump.
+MAX_LINE_CHARS = 1_000_000
+#: More lines than this is a data file or an attack, not an article.
+MAX_LINES = 250_000
+#: Regexes look at most this many characters of a line (cues live at the start or are short).
+SCAN_CHARS = 400
+
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060\ufeff\u00ad]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_SENTENCE_END = tuple('.!?…:;"”»。！？')
+_NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
+
+
+# Line kinds. BODY and UNSURE lines may become paragraphs; everything else is taken out.
+BODY = "body"
+UNSURE = "unsure"
+BOILERPLATE = "boilerplate"
+TITLE = "title"
+DESCRIPTION = "description"
+BYLINE = "byline"
+DATE = "date"
+CAPTION = "caption"
+REPEAT = "repeat"
+
+
+@dataclass(slots=True)
+class Line:
+    """One non-blank input line and what the stages decided about it."""
+
+    text: str
+    index: int  # position among non-blank lines
+    block: int  # blank-line separated block number
+    first_in_block: bool
+    last_in_block: bool
+    kind: str = UNSURE
+    reason: str = ""
+    score: float = 0.0  # > 0 reads like body text, < 0 like boilerplate
+    key: str = ""  # case- and space-folded text, for repeat detection
+
+    @property
+    def scan(self) -> str:
+        """The prefix regexes may look at: bounded, so no line can make a regex slow."""
+        return self.text[:SCAN_CHARS]
+
+    def mark(self, kind: str, reason: str) -> None:
+        self.kind, self.reason = kind, reason
+
+
+@dataclass
+class Layout:
+    """The lines of one document plus facts about its shape."""
+
+    lines: list[Line] = field(default_factory=list)
+    blocks: int = 0
+    language: str | None = None
+    source: str | None = None
+    repeated: set[str] = field(default_factory=set)
+
+    @property
+    def kept(self) -> list[Line]:
+        return [line for line in self.lines if line.kind in (BODY, UNSURE)]
+
+
+def clean_line(text: str) -> str:
+    """Controls and invisible characters out, runs of white space to one space."""
+    if _CONTROLS.search(text):
+        text = _CONTROLS.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """The comparison key of a line: case and punctuation at the ends do not matter."""
+    return text[:SCAN_CHARS].casefold().strip(" .:;,!?|-–—•·*#>\"'“”‘’«»()[]")
+
+
+def segment(text: str) -> Layout:
+    """Splits text into lines and blocks; rejects inputs no article can look like."""
+    text = _NEWLINES.sub("\n", text)
+    raw_lines = text.split("\n")
+    if len(raw_lines) > MAX_LINES:
+        raise Reject(f"too many lines for an article: {len(raw_lines)} (limit {MAX_LINES})")
+    layout = _layout(raw_lines, paragraphs=False)
+    return _unwrap(layout) if hard_wrapped(layout.lines) else layout
+
+
+def hard_wrapped(lines: Sequence[Line]) -> bool:
+    """Lines cut at a fixed width (≤ 100 columns) inside multi-line blocks, like e-mail or old wire copy."""
+    if len(lines) < 4:
+        return False
+    lengths = sorted(len(line.text) for line in lines)
+    if lengths[-1] > 100:
+        return False
+    inner = [line for line in lines if not line.last_in_block]
+    if lengths[len(lengths) // 2] < 40 or len(inner) < len(lines) // 2:
+        return False
+    # wrapped lines break mid-sentence and fill the width; one-sentence-per-line text does neither
+    width = lengths[-1]
+    cut = sum(1 for line in inner if not line.text.endswith(_SENTENCE_END) and len(line.text) >= width * 0.6)
+    return cut >= len(inner) * 0.6
+
+
+def _unwrap(layout: Layout) -> Layout:
+    """One line per block: the classifier then judges paragraphs, not fragments of them."""
+    merged: list[Line] = []
+    for line in layout.lines:
+        if merged and merged[-1].block == line.block:
+            merged[-1].text += " " + line.text
+            merged[-1].last_in_block = line.last_in_block
+        else:
+            line.index = len(merged)
+            merged.append(line)
+    for line in merged:
+        line.key = fold(line.text)
+    layout.lines = merged
+    return layout
+
+
+def layout_from_paragraphs(paragraphs: Sequence[str]) -> Layout:
+    """A layout over already-split paragraphs (e.g. an HTML extractor's output), one block each."""
+    return _layout(paragraphs, paragraphs=True)
+
+
+def _layout(raw_lines: Iterable[str], *, paragraphs: bool) -> Layout:
+    layout = Layout()
+    block = 0
+    pending_break = False
+    current: Line | None = None
+    for raw in raw_lines:
+        if len(raw) > MAX_LINE_CHARS:
+            raise Reject(f"a line of {len(raw)} characters is not article text (limit {MAX_LINE_CHARS})")
+        cleaned = clean_line(raw)
+        if not cleaned:
+            pending_break = True
+            continue
+        starts = current is None or pending_break or paragraphs
+        if starts and current is not None:
+            current.last_in_block = True
+            block += 1
+        line = Line(
+            text=cleaned,
+            index=len(layout.lines),
+            block=block,
+            first_in_block=starts,
+            last_in_block=False,
+            key=fold(cleaned),
+        )
+        layout.lines.append(line)
+        current = line
+        pending_break = False
+    if current is not None:
+        current.last_in_block = True
+    layout.blocks = block + 1 if layout.lines else 0
+    return layout
