@@ -99,10 +99,11 @@ def test_dedup_is_scoped_to_a_collection(api: httpx.Client, collection: str, wai
 def test_bad_files_are_rejected_with_a_reason_and_the_rest_of_the_batch_is_stored(
     api: httpx.Client, collection: str, wait_job: WaitJob
 ) -> None:
+    rng = random.Random(7)
     files = [
         ("empty.txt", b""),
         ("image.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20),
-        ("garbage.txt", bytes(random.Random(7).randrange(0x80, 0x100) for _ in range(4000))),
+        ("garbage.txt", bytes(rng.randrange(0x80, 0x100) for _ in range(4000))),
         ("good.txt", ARTICLE),
     ]
     job = wait_job(api, _upload(api, collection, files).json()["id"])

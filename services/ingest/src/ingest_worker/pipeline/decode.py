@@ -45,6 +45,8 @@ def _decode(raw: bytes, *, html: bool) -> tuple[str | None, str | None]:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    if _mostly_utf8(raw):
+        return raw.decode("utf-8", errors="replace"), "utf-8"
     if html:
         match = _META_CHARSET.search(raw[:4096])
         if match:
@@ -53,13 +55,48 @@ def _decode(raw: bytes, *, html: bool) -> tuple[str | None, str | None]:
                 return raw.decode(name, errors="strict"), name.lower()
             except (LookupError, UnicodeDecodeError):
                 pass
-    best = from_bytes(raw[:200_000]).best()
+    best = _best_charset(raw[:200_000])
     if best is None:
         return None, None
     try:
-        return raw.decode(best.encoding, errors="strict"), best.encoding
+        return raw.decode(best, errors="strict"), best
     except (LookupError, UnicodeDecodeError):
         return None, None
+
+
+# When charset-normalizer finds several encodings equally plausible, the Western ones win:
+# they are by far the most common on the web, and cp1250 misreads è as č.
+_TIE_PREFERENCE = ("cp1252", "iso8859_1", "iso8859_15")
+
+
+def _best_charset(sample: bytes) -> str | None:
+    results = from_bytes(sample)
+    best = results.best()
+    if best is None:
+        return None
+    tied = {
+        match.encoding
+        for match in results
+        if match.chaos == best.chaos and abs(match.coherence - best.coherence) < 1e-9
+    }
+    return next((name for name in _TIE_PREFERENCE if name in tied), best.encoding)
+
+
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _mostly_utf8(raw: bytes) -> bool:
+    """UTF-8 with a few broken bytes (a bad splice, a truncated character) is still UTF-8.
+
+    Guessing another charset for such a page garbles every non-ASCII character, which is far
+    worse than replacing the few broken ones.
+    """
+    sample = raw[:1_000_000]
+    valid = len(_UTF8_MULTIBYTE.findall(sample))
+    if valid < 3:
+        return False
+    broken = sample.decode("utf-8", errors="replace").count("\ufffd")
+    return broken <= max(2, valid // 20)
 
 
 def _readable(text: str) -> bool:
@@ -69,4 +106,6 @@ def _readable(text: str) -> bool:
     if letters < 3:
         return False
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f")
+    if len(sample) >= 500 and len(set(sample[:5000])) < 8:  # one byte pattern repeated
+        return False
     return controls < len(sample) * 0.05

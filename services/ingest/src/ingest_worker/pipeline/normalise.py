@@ -19,7 +19,13 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def normalise_text(text: str) -> str:
     """One paragraph or field: repaired, composed, single-spaced, trimmed."""
     if len(text) < 200_000:
-        text = ftfy.fix_text(text, normalization="NFC", uncurl_quotes=False)
+        text = ftfy.fix_text(
+            text,
+            normalization="NFC",
+            uncurl_quotes=False,  # typographic quotes are part of the text, not mojibake
+            fix_latin_ligatures=False,
+            fix_character_width=False,
+        )
     else:  # ftfy is linear but slow; very long runs only get the cheap repairs
         text = unicodedata.normalize("NFC", text)
     text = _CONTROLS.sub(" ", _INVISIBLE.sub("", text))

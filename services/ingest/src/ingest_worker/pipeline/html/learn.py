@@ -1,0 +1,56 @@
+"""Per-source furniture for HTML: short lines that recur across one site's pages.
+
+The same statistics service as the plain-text path (``profiles``: CCNet's idea, counts in
+Redis shared by all workers), under its own ``html:`` namespace because an extractor's
+output lines are not a whole-page dump's lines. A site's recurring "Photo: Reuters",
+"Related topics" or sign-off survives trafilatura and our cue rules only until the site has
+been seen often enough; from then on it is removed with the reason "recurs on this source".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+import xxhash
+from lxml.html import HtmlElement
+from trafilatura.metadata import extract_url
+
+from ingest_worker.pipeline.base import Article
+from ingest_worker.pipeline.profiles import MAX_LINE_CHARS, SourceProfiles, Thresholds, line_hash
+from ingest_worker.pipeline.text.segment import fold
+
+THRESHOLDS = Thresholds()
+_SOURCE_CHARS = re.compile(r"[^\w.-]+")
+
+
+def source_key(doc: Article, tree: HtmlElement) -> str | None:
+    """Whose pages these are: the uploader's source name, else the page's (canonical) host."""
+    if doc.source_name:
+        return "html:name:" + _SOURCE_CHARS.sub("-", doc.source_name.casefold().strip())[:100]
+    url = doc.source_url or extract_url(tree)
+    host = urlsplit(url).hostname if url else None
+    if not host:
+        return None
+    return "html:host:" + host.removeprefix("www.")
+
+
+def common_lines(
+    profiles: SourceProfiles, source: str, lines: Sequence[str], candidates: Sequence[int]
+) -> set[int]:
+    """Indexes (among ``candidates``) of lines this source has shown on many earlier pages.
+
+    Every short line of the page is counted afterwards, so the page teaches the next one.
+    """
+    keys = {index: fold(text) for index, text in enumerate(lines) if len(text) <= MAX_LINE_CHARS}
+    hashes = {index: line_hash(key) for index, key in keys.items() if key}
+    docs, counts = profiles.lookup(source, list(dict.fromkeys(hashes.values())))
+    common = {
+        index
+        for index in candidates
+        if index in hashes and THRESHOLDS.common(counts.get(hashes[index], 0), docs)
+    }
+    doc_key = xxhash.xxh64_hexdigest("\n".join(lines).encode("utf-8"))
+    profiles.observe(source, hashes.values(), doc_key)
+    return common
