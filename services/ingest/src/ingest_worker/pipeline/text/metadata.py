@@ -154,7 +154,9 @@ def _standfirst(lines: list[Line], body: list[Line], meta: TextMetadata, languag
     """The first body paragraph is a standfirst when byline, date or a repeated headline follow it."""
     if len(body) < 2:
         return
-    first, second = body[0], body[1]
+    first = body[0]
+    # the article proper starts at the next paragraph; short lines before it are header lines
+    second = next((line for line in body[1:] if _paragraph_like(line)), body[1])
     if len(first.text) > MAX_STANDFIRST or not first.last_in_block:
         return
     between = lines[first.index + 1 : second.index]
@@ -169,6 +171,13 @@ def _standfirst(lines: list[Line], body: list[Line], meta: TextMetadata, languag
     if signals:
         meta.description = first.text
         _take(first, DESCRIPTION, "standfirst", meta)
+        for line in between:
+            if line.kind == BODY:  # byline or kicker between standfirst and article: header zone
+                line.mark(BOILERPLATE, "short_fragment")
+
+
+def _paragraph_like(line: Line) -> bool:
+    return len(line.text) >= 70 or line.text.endswith((".", "!", "?", "…", "。"))
 
 
 def _title(header: list[Line], meta: TextMetadata, repeated: set[str]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Callable
 
 import xxhash
 
@@ -19,6 +20,7 @@ from ingest_worker.pipeline.profiles import MAX_LINE_CHARS, SourceProfiles, Thre
 from ingest_worker.pipeline.text.classify import classify
 from ingest_worker.pipeline.text.cues import CUES
 from ingest_worker.pipeline.text.metadata import extract_metadata, site_name_from_copyright
+from ingest_worker.pipeline.text.model import LineModel
 from ingest_worker.pipeline.text.repeats import mark_repeats
 from ingest_worker.pipeline.text.segment import BODY, UNSURE, Layout, Line, layout_from_paragraphs, segment
 
@@ -26,7 +28,7 @@ LAYOUT = "text_layout"
 #: How many of the longest lines the language guess reads.
 _LANGUAGE_LINES = 8
 #: ... and at most this many characters of them: enough for a confident guess, cheap to classify.
-_LANGUAGE_CHARS = 800
+_LANGUAGE_CHARS = 400
 #: Lines at each end of a page that make up its header/footer fingerprint.
 _EDGE_LINES = 25
 _COPYRIGHT = dict(CUES)["copyright_footer"]
@@ -77,35 +79,44 @@ class RemoveRepeats:
 
 
 class ClassifyLines:
-    """Per-line rules and context decide body or furniture; the source's history decides the rest."""
+    """The learned line model decides body or furniture; the source's history is one of its features."""
 
     name = "boilerplate"
 
-    def __init__(self, thresholds: Thresholds = THRESHOLDS) -> None:
+    def __init__(self, thresholds: Thresholds = THRESHOLDS, model: LineModel | None = None) -> None:
         self.thresholds = thresholds
+        self.model = model  # None: the shipped model.json
 
     def __call__(self, doc: Article, ctx: StageContext) -> Article:
         layout = layout_of(doc)
         if layout is None:
             return doc
+        classify(layout, is_common=self.source_history(doc, layout, ctx), model=self.model)
+        return doc
+
+    def source_history(
+        self, doc: Article, layout: Layout, ctx: StageContext
+    ) -> Callable[[Line], bool] | None:
+        """Counts this page's short lines into its source's profile; says which were common before it."""
         profiles: SourceProfiles | None = ctx.source_profiles
         source = source_key(doc, layout) if profiles is not None else None
         layout.source = source
         if profiles is None or source is None:
-            classify(layout)
-            return doc
+            return None
         short = [line for line in layout.lines if len(line.text) <= MAX_LINE_CHARS and line.key]
         hashes = {line.index: line_hash(line.key) for line in short}
         docs, counts = profiles.lookup(source, list(dict.fromkeys(hashes.values())))
+        doc_key = xxhash.xxh64_hexdigest((doc.text or "\n".join(line.text for line in layout.lines)).encode())
+        # lookup came first, so observing now never lets a page count itself
+        profiles.observe(source, hashes.values(), doc_key)
+        if docs < self.thresholds.min_docs:
+            return None
 
         def is_common(line: Line) -> bool:
             h = hashes.get(line.index)
             return h is not None and self.thresholds.common(counts.get(h, 0), docs)
 
-        classify(layout, is_common=is_common)
-        doc_key = xxhash.xxh64_hexdigest((doc.text or "\n".join(line.text for line in layout.lines)).encode())
-        profiles.observe(source, hashes.values(), doc_key)
-        return doc
+        return is_common
 
 
 class ExtractTextMetadata:

@@ -7,8 +7,9 @@ its most frequent short words are, in any language written with spaces, its func
 
 from __future__ import annotations
 
+import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 # ISO 639-1 → jusText stop-list name.
@@ -46,9 +47,53 @@ def stoplist(language: str | None) -> frozenset[str] | None:
     return frozenset(word.casefold() for word in justext.get_stoplist(name))
 
 
+_TOKEN = re.compile(r"\w+")
+
+
+def tokens_for_stoplist(texts: Iterable[str]) -> Iterator[list[str]]:
+    """Case-folded word tokens of each text, the input ``stoplist_from_document`` counts."""
+    for text in texts:
+        yield _TOKEN.findall(text.casefold())
+
+
 def stoplist_from_document(token_lists: Iterable[list[str]], size: int = 60) -> frozenset[str]:
     """The document's own most frequent short words: a function-word list for any spaced script."""
     counts: Counter[str] = Counter()
     for tokens in token_lists:
         counts.update(token for token in tokens if len(token) <= 4 and not token.isdigit())
     return frozenset(word for word, n in counts.most_common(size) if n >= 2)
+
+
+#: Languages whose most frequent function words make up the language-free stop list.
+_UNIVERSAL_LANGUAGES = (
+    "en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "cs", "sk", "sv",
+    "da", "nb", "fi", "hu", "tr", "ro", "el", "uk", "id", "ca", "hr", "sl",
+    "bg", "lt", "lv", "et", "sr", "vi", "ar", "fa", "he", "hi",
+)
+#: Function words taken from the top of each frequency-ordered list.
+_UNIVERSAL_TOP = 40
+
+
+@lru_cache(maxsize=1)
+def universal_stoplist() -> frozenset[str]:
+    """The commonest function words of many languages: a density that needs no language guess.
+
+    A line in another language than the page, or a page whose language is unknown, still
+    shows its function words here; the top of each list is short, closed-class words, so
+    content words of one language rarely collide with function words of another.
+    """
+    words: set[str] = set()
+    try:
+        import justext
+    except ImportError:  # pragma: no cover - jusText ships with trafilatura
+        return frozenset()
+    from pathlib import Path
+
+    folder = Path(justext.__file__).parent / "stoplists"
+    for code in _UNIVERSAL_LANGUAGES:
+        path = folder / f"{_JUSTEXT_NAMES[code]}.txt"
+        if not path.exists():
+            continue
+        ranked = [w.strip().casefold() for w in path.read_text("utf-8").splitlines() if w.strip()]
+        words.update(list(dict.fromkeys(ranked))[:_UNIVERSAL_TOP])
+    return frozenset(words)

@@ -1,0 +1,75 @@
+"""The learned line model: it loads, scores deterministically, drops menus and keeps prose."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ingest_worker.pipeline.base import Article, StageContext
+from ingest_worker.pipeline.text import text_stages
+from ingest_worker.pipeline.text.features import FEATURE_NAMES, line_features
+from ingest_worker.pipeline.text.model import MODEL_PATH, LineModel, load_model, smooth
+from ingest_worker.pipeline.text.segment import segment
+from ingest_worker.pipeline.text.stopwords import stoplist, universal_stoplist
+
+GERMAN = (
+    "Der Stadtrat hat am Dienstag nach einer langen und zum Teil hitzigen Debatte den neuen Haushalt "
+    "für das kommende Jahr beschlossen. Mitglieder aller Fraktionen sprachen über die Sanierung der "
+    "Schulen, den Zustand der Straßen und die stark gestiegenen Kosten des Wohnens in der Innenstadt, "
+    "die viele Familien inzwischen an den Rand ihrer finanziellen Möglichkeiten bringen."
+)
+ENGLISH = (
+    "The city council approved the new budget on Tuesday after a debate that lasted most of the day, "
+    "with members from all parties speaking about schools, roads and the cost of housing in the city. "
+    "The mayor said the plan would be reviewed again in the spring, when the first figures arrive."
+)
+MENU = "Home\nNews\nSport\nBusiness\nCulture\nWeather\nVideos\nPodcasts\nNewsletters\nSign in\n"
+
+
+def run(text: str) -> Article:
+    ctx = StageContext(dedup_enabled=False)
+    doc = Article(raw=b"", content_type="text/plain", text=text)
+    for stage in text_stages():
+        doc = stage(doc, ctx)
+    return doc
+
+
+def test_the_shipped_model_file_loads_and_matches_the_features() -> None:
+    model = load_model()
+    assert MODEL_PATH.exists()
+    assert model.mean.shape == (len(FEATURE_NAMES),)
+    assert LineModel.from_dict(model.to_dict()).to_dict() == model.to_dict()
+
+
+def test_the_model_scores_the_same_page_the_same_way_twice() -> None:
+    layout = segment(MENU + "\n" + ENGLISH + "\n" + ENGLISH.upper() + "\n")
+    features, _ = line_features(layout.lines, stoplist("en") or frozenset())
+    first, second = load_model().scores(features), load_model().scores(features.copy())
+    assert np.array_equal(first, second)
+    assert first.shape == (len(layout.lines),)
+
+
+def test_a_navigation_menu_block_is_dropped_and_the_article_kept() -> None:
+    doc = run(MENU + "\n" + ENGLISH + "\n\n" + ENGLISH.replace("Tuesday", "Monday") + "\n\n" + MENU.lower())
+    assert len(doc.paragraphs) == 2
+    assert all(not p.startswith(("Home", "News", "Sign in")) for p in doc.paragraphs)
+
+
+def test_a_long_german_paragraph_is_kept_between_page_furniture() -> None:
+    text = "Startseite\nPolitik\nWirtschaft\nSport\n\n" + GERMAN + "\n\nImpressum\nDatenschutz\nKontakt\n"
+    doc = run(text)
+    assert doc.paragraphs == [GERMAN]
+
+
+def test_smoothing_without_a_switch_cost_is_a_plain_threshold() -> None:
+    logits = np.array([-1.0, 2.0, -0.5, 3.0, -2.0])
+    assert smooth(logits, 0.0).tolist() == [False, True, False, True, False]
+
+
+def test_smoothing_bridges_a_weak_dip_inside_the_article() -> None:
+    logits = np.array([-3.0, 2.0, -0.5, 3.0, -3.0])
+    assert smooth(logits, 1.0).tolist() == [False, True, True, True, False]
+
+
+def test_the_universal_stop_list_covers_many_languages() -> None:
+    words = universal_stoplist()
+    assert {"the", "und", "de", "la", "w", "и"} <= words
