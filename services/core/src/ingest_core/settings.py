@@ -73,13 +73,22 @@ class Settings(BaseSettings):
     # --- dedup -----------------------------------------------------------------------------
     dedup_enabled: bool = Field(True, description="Drop exact and near duplicates.")
     dedup_threshold: float = Field(
-        0.8, description="Similarity at or above which a document is a near duplicate."
+        0.6,
+        description="Similarity at or above which a document is a near duplicate (when its figures "
+        "agree). Similarity is the share of the shorter text's character 10-grams found in the "
+        "other (overlap coefficient), so shortened and re-headed copies score high; measured "
+        "in bench/dedup.",
     )
     dedup_report_threshold: float = Field(
         0.5, description="Similarity above which a stored record lists a near duplicate."
     )
     dedup_window_days: int | None = Field(
         None, description="Forget index entries after N days; None keeps all."
+    )
+    dedup_lsh_shards: int = Field(
+        1 << 16,
+        description="Redis hashes the LSH buckets are spread over; keep about (indexed articles "
+        "x 84 / 64) so each stays a compact listpack. Fixed for the life of an index.",
     )
 
     # --- logging ---------------------------------------------------------------------------

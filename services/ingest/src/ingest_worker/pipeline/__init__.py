@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ingest_worker.pipeline.base import Article, Pipeline, Reject, StageContext
 from ingest_worker.pipeline.decode import Decode
-from ingest_worker.pipeline.dedup import Deduplicate
+from ingest_worker.pipeline.dedup import Deduplicate, Fingerprint
 from ingest_worker.pipeline.detect import DetectFormat
 from ingest_worker.pipeline.html import ExtractHtml
 from ingest_worker.pipeline.language import DetectLanguage
@@ -25,6 +25,7 @@ def build_pipeline() -> Pipeline:
             *text_stages(),
             Normalise(),
             DetectLanguage(),
+            Fingerprint(),
             Deduplicate(),
         ],
         version=PIPELINE_VERSION,

@@ -15,7 +15,11 @@ from ingest_worker.pipeline.profiles import MemorySourceProfiles, RedisSourcePro
 def memory_context(settings: Settings | None = None) -> StageContext:
     settings = settings or Settings()
     return StageContext(
-        dedup_index=MemoryDedupIndex(),
+        dedup_index=MemoryDedupIndex(
+            threshold=settings.dedup_threshold,
+            report_threshold=settings.dedup_report_threshold,
+            window_days=settings.dedup_window_days,
+        ),
         source_profiles=MemorySourceProfiles(),
         dedup_enabled=settings.dedup_enabled,
         stage_time_limit=settings.stage_time_limit,
@@ -25,7 +29,14 @@ def memory_context(settings: Settings | None = None) -> StageContext:
 
 def redis_context(client: redis.Redis, settings: Settings, keys: RedisKeys | None = None) -> StageContext:
     return StageContext(
-        dedup_index=RedisDedupIndex(client, keys),
+        dedup_index=RedisDedupIndex(
+            client,
+            keys,
+            threshold=settings.dedup_threshold,
+            report_threshold=settings.dedup_report_threshold,
+            window_days=settings.dedup_window_days,
+            shards=settings.dedup_lsh_shards,
+        ),
         source_profiles=RedisSourceProfiles(client, keys),
         dedup_enabled=settings.dedup_enabled,
         stage_time_limit=settings.stage_time_limit,

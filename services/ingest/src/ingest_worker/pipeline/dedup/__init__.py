@@ -1,4 +1,4 @@
-"""Exact and near duplicate detection, scoped to a collection."""
+"""Exact and near duplicate detection, scoped to a collection, shared by all workers."""
 
 from ingest_worker.pipeline.dedup.index import (
     DedupDecision,
@@ -6,6 +6,18 @@ from ingest_worker.pipeline.dedup.index import (
     MemoryDedupIndex,
     RedisDedupIndex,
 )
-from ingest_worker.pipeline.dedup.stage import Deduplicate
+from ingest_worker.pipeline.dedup.minhash import Fingerprint as BodyFingerprint
+from ingest_worker.pipeline.dedup.minhash import fingerprint, simhash
+from ingest_worker.pipeline.dedup.stage import Deduplicate, Fingerprint
 
-__all__ = ["DedupDecision", "DedupIndex", "Deduplicate", "MemoryDedupIndex", "RedisDedupIndex"]
+__all__ = [
+    "BodyFingerprint",
+    "DedupDecision",
+    "DedupIndex",
+    "Deduplicate",
+    "Fingerprint",
+    "MemoryDedupIndex",
+    "RedisDedupIndex",
+    "fingerprint",
+    "simhash",
+]

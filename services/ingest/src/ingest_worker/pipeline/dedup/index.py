@@ -1,18 +1,43 @@
 """Dedup indexes: one shared in Redis for workers, one in memory for offline runs.
 
-Both answer the same question atomically: "is this article a copy of one already kept? If
-not, keep it as canonical". Asking again for the same record id gives the same answer, so a
-redelivered task does not turn an article into a duplicate of itself.
+Both answer "is this article a copy of one already kept? If not, keep it as canonical" with
+the same algorithm, so ``ingest process`` and the workers decide alike on the same input in
+the same order:
+
+1. exact: the normalised body's sha256 (first 128 bits) maps to the canonical that owns it;
+2. near: LSH band buckets give candidates, ``verify.decide`` checks them;
+3. keep: a canonical gets the next *handle* (1, 2, 3 ... per collection), its fingerprint and
+   its band bucket entries;
+4. absorb: a near duplicate creates no entry, but its canonical's fingerprint grows to cover
+   it (``verify.absorb``), so later copies are compared with all that was seen of the story.
+
+Asking again for the same record id gives the same answer (tasks are redelivered): decisions
+of near duplicates, and of canonicals that list near duplicates, are memoised; any other
+canonical finds itself as the owner of its exact hash and recomputes its (empty) list from
+the candidates that were there, unchanged, when it was kept.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Protocol
+import hashlib
+import json
+import struct
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
+import numpy as np
 import redis
 
 from ingest_core.keys import RedisKeys
+from ingest_worker.pipeline.dedup.lua import CHECK_AND_ADD, MEMO_TTL, RECORD_DUPLICATE
+from ingest_worker.pipeline.dedup.minhash import MAX_NUMBERS, NUM_BANDS, NUM_BINS, Fingerprint
+from ingest_worker.pipeline.dedup.verify import Candidate, absorb, decide
+
+DAY = 86_400
+DEFAULT_THRESHOLD = 0.6
+DEFAULT_REPORT_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
@@ -23,38 +48,324 @@ class DedupDecision:
 
 
 class DedupIndex(Protocol):
-    def check_and_add(self, collection: str, record_id: str, content_sha256: str) -> DedupDecision: ...
+    def check_and_add(
+        self,
+        collection: str,
+        record_id: str,
+        content_sha256: str,
+        fingerprint: Fingerprint | None = None,
+        *,
+        now: float | None = None,
+    ) -> DedupDecision: ...
+
+
+# --- the stored entry ------------------------------------------------------------------------
+# format u8 | added_at u32 | rev u32 | shingles u32 | n_figures u8 | sha128 16B | signature
+# 2*NUM_BINS B | id length u8 | id | figures u32 * n (little-endian). Fixed-offset fields first:
+# the Lua scripts read them at fixed positions (see lua.py); rev is set by the scripts.
+_HEAD = struct.Struct("<BIIIB16s")
+_SIG_BYTES = 2 * NUM_BINS
+SHA_OFFSET = _HEAD.size - 16
+SIG_OFFSET = _HEAD.size
+_VERSION = 1
+
+
+def encode_entry(record_id: str, sha128: bytes, fp: Fingerprint, added_at: int) -> bytes:
+    rid = record_id.encode()
+    if len(rid) > 255:
+        raise ValueError("record ids are ULIDs; longer than 255 bytes cannot be stored")
+    return b"".join(
+        [
+            _HEAD.pack(_VERSION, added_at, 0, fp.size, len(fp.numbers), sha128),
+            fp.signature.astype("<u2").tobytes(),
+            bytes([len(rid)]),
+            rid,
+            _pack_figures(fp.numbers),
+        ]
+    )
+
+
+def decode_entry(handle: int, blob: bytes) -> Candidate:
+    _format, added_at, rev, size, n_numbers, _sha = _HEAD.unpack_from(blob)
+    signature = np.frombuffer(blob, dtype="<u2", count=NUM_BINS, offset=SIG_OFFSET).astype(np.uint16)
+    at = SIG_OFFSET + _SIG_BYTES
+    rid_len = blob[at]
+    record_id = blob[at + 1 : at + 1 + rid_len].decode()
+    numbers = struct.unpack_from(f"<{n_numbers}I", blob, at + 1 + rid_len)
+    return Candidate(handle, record_id, Fingerprint(signature, size, tuple(numbers)), added_at, rev)
+
+
+def _pack_figures(numbers: tuple[int, ...]) -> bytes:
+    return struct.pack(f"<{len(numbers)}I", *numbers)
+
+
+def _sha128(content_sha256: str) -> bytes:
+    return bytes.fromhex(content_sha256)[:16]
+
+
+def _empty_fingerprint() -> Fingerprint:
+    return Fingerprint(np.zeros(NUM_BINS, dtype=np.uint16), 0, ())
 
 
 class MemoryDedupIndex:
-    def __init__(self) -> None:
-        self._exact: dict[tuple[str, str], str] = {}
+    """The same algorithm in process memory, for ``ingest process`` and tests."""
 
-    def check_and_add(self, collection: str, record_id: str, content_sha256: str) -> DedupDecision:
-        owner = self._exact.setdefault((collection, content_sha256), record_id)
-        if owner != record_id:
-            return DedupDecision(duplicate_of=owner, similarity=1.0)
+    def __init__(
+        self,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        report_threshold: float = DEFAULT_REPORT_THRESHOLD,
+        window_days: float | None = None,
+    ) -> None:
+        self.threshold = threshold
+        self.report_threshold = report_threshold
+        self.window_days = window_days
+        self._collections: dict[str, _MemoryCollection] = {}
+
+    def check_and_add(
+        self,
+        collection: str,
+        record_id: str,
+        content_sha256: str,
+        fingerprint: Fingerprint | None = None,
+        *,
+        now: float | None = None,
+    ) -> DedupDecision:
+        state = self._collections.setdefault(collection, _MemoryCollection())
+        now_s = int(time.time() if now is None else now)
+        cutoff = now_s - int(self.window_days * DAY) if self.window_days is not None else None
+
+        def alive(candidate: Candidate) -> bool:
+            return cutoff is None or candidate.added_at >= cutoff
+
+        if record_id in state.memo:
+            return state.memo[record_id]
+        sha = _sha128(content_sha256)
+        fp = fingerprint or _empty_fingerprint()
+        found: dict[int, Candidate] = {}
+        for key in fp.band_keys() if fingerprint is not None else []:
+            for handle in state.buckets.get(key, ()):
+                candidate = state.entries.get(handle)
+                if candidate is not None and alive(candidate):
+                    found[handle] = candidate
+        owner = state.entries.get(state.exact.get(sha, 0))
+        if owner is not None and alive(owner):
+            if owner.record_id != record_id:
+                return DedupDecision(duplicate_of=owner.record_id, similarity=1.0)
+            return _canonical(fp, owner.handle, found.values(), self.threshold, self.report_threshold)
+        outcome = decide(fp, found.values(), self.threshold, self.report_threshold)
+        if outcome.duplicate_of is not None:
+            decision = DedupDecision(outcome.duplicate_of.record_id, outcome.similarity)
+            state.memo[record_id] = decision
+            canonical = outcome.duplicate_of
+            grown = absorb(canonical.fingerprint, fp)
+            state.seq += 1  # the change's number, as the Redis index gives it
+            state.entries[canonical.handle] = replace(canonical, fingerprint=grown, rev=state.seq)
+            old = set(canonical.fingerprint.band_keys())
+            for key in grown.band_keys():
+                handles = state.buckets.setdefault(key, [])
+                if key not in old and canonical.handle not in handles:
+                    handles.append(canonical.handle)
+            return decision
+        state.seq += 1
+        state.entries[state.seq] = Candidate(state.seq, record_id, fp, now_s, rev=state.seq)
+        state.exact[sha] = state.seq
+        for key in fp.band_keys() if fingerprint is not None else []:
+            state.buckets.setdefault(key, []).append(state.seq)
+        decision = DedupDecision(near_duplicates=outcome.near_duplicates)
+        if decision.near_duplicates:
+            state.memo[record_id] = decision
+        return decision
+
+
+@dataclass
+class _MemoryCollection:
+    seq: int = 0
+    entries: dict[int, Candidate] = field(default_factory=dict)
+    exact: dict[bytes, int] = field(default_factory=dict)
+    buckets: dict[bytes, list[int]] = field(default_factory=dict)
+    memo: dict[str, DedupDecision] = field(default_factory=dict)
+
+
+def _canonical(
+    fp: Fingerprint, handle: int, candidates: Iterable[Candidate], threshold: float, report: float
+) -> DedupDecision:
+    """A redelivered canonical whose decision was not memoised (it listed no near duplicates,
+    or the memo expired): recomputed from the candidates that were there, unchanged, when it
+    was kept, so the answer is again no near duplicates, and never a copy of anything."""
+    earlier = [c for c in candidates if c.handle < handle and c.rev < handle]
+    outcome = decide(fp, earlier, threshold, report)
+    if outcome.duplicate_of is not None:  # cannot happen: it was verified unique when added
         return DedupDecision()
-
-
-_EXACT = """
-local owner = redis.call('HGET', KEYS[1], ARGV[1])
-if not owner then
-  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-  return ARGV[2]
-end
-return owner
-"""
+    return DedupDecision(near_duplicates=outcome.near_duplicates)
 
 
 class RedisDedupIndex:
-    def __init__(self, client: redis.Redis, keys: RedisKeys | None = None) -> None:
-        self.keys = keys or RedisKeys()
-        self._exact = client.register_script(_EXACT)
+    """The shared index: every worker asks the same Redis, atomically per article.
 
-    def check_and_add(self, collection: str, record_id: str, content_sha256: str) -> DedupDecision:
-        owner = self._exact(keys=[self.keys.dedup(collection) + ":exact"], args=[content_sha256, record_id])
-        owner = owner.decode() if isinstance(owner, bytes) else str(owner)
-        if owner != record_id:
-            return DedupDecision(duplicate_of=owner, similarity=1.0)
-        return DedupDecision()
+    Layout under ``RedisKeys.dedup(collection)`` = ``P``:
+
+    - ``P:exact``   hash  sha128 -> handle of the canonical owning that exact text
+    - ``P:entries`` hash  handle -> packed entry (id, fingerprint, figures; ~300 bytes)
+    - ``P:seq``     string, the last handle given out
+    - ``P:lsh:<n>`` hashes, ``shards`` of them: band key (7 bytes) -> handles (4 bytes each)
+    - ``P:added``   sorted set handle -> added_at, only with a window, for expiry
+    - ``P:memo:<yyyymmdd>`` hash record id -> decision of a near duplicate, or of a canonical
+      that lists near duplicates (JSON); expires after 2 days
+
+    Why it is race-free. Every change a decision can depend on takes a number from ``P:seq``:
+    a new canonical gets it as its handle, a canonical that absorbs a copy gets it as its
+    ``rev`` (``lua.RECORD_DUPLICATE`` grows its fingerprint; see ``verify.absorb``). One Lua
+    script (``lua.CHECK_AND_ADD``) reads the exact owner and the band buckets and inserts the
+    article as canonical *only if no entry in its buckets changed after* ``seen``, the number
+    current when the caller fetched the candidates it verified. Redis runs a script alone, so
+    this read and the insert are one atomic step. If another worker kept or grew a candidate
+    meanwhile, the script inserts nothing and returns those entries; the caller verifies them
+    and tries again (optimistic concurrency: each retry means another worker made progress,
+    so it terminates). Two near duplicates processed at the same moment therefore never both
+    become canonical: whichever script runs second finds the first one's handle in a shared
+    bucket and the caller's verification makes it a duplicate. Every outcome is one a
+    sequential run in some order would give, and the memory index, running the same code in
+    one process, gives the same decisions for the same order (a test checks this).
+
+    A near duplicate's decision is memoised (first decision wins) and the canonical absorbs
+    it, in one atomic call of ``lua.RECORD_DUPLICATE``, once per record id.
+
+    Round trips: 1 for an article with no candidates (the common case) and for an exact
+    duplicate; 2 for a near duplicate (probe, record) or a canonical with candidates (probe,
+    insert); +1 per concurrent conflict.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis[Any],
+        keys: RedisKeys | None = None,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        report_threshold: float = DEFAULT_REPORT_THRESHOLD,
+        window_days: float | None = None,
+        shards: int = 1 << 16,
+    ) -> None:
+        connection: dict[str, Any] = dict(client.connection_pool.connection_kwargs)
+        if connection.get("decode_responses"):  # entries are binary: use an undecoded pool
+            connection["decode_responses"] = False
+            kind = client.connection_pool.connection_class
+            pool = redis.ConnectionPool(connection_class=kind, **connection)
+            client = redis.Redis(connection_pool=pool)
+        self.client = client
+        self.keys = keys or RedisKeys()
+        self.threshold = threshold
+        self.report_threshold = report_threshold
+        self.window_days = window_days
+        self.shards = shards
+        self._script = client.register_script(CHECK_AND_ADD)
+        self._record_duplicate = client.register_script(RECORD_DUPLICATE)
+        self.round_trips = 0
+
+    def _shard(self, band_key: bytes) -> int:
+        """SHA-1 of the band key picks its shard, as ``redis.sha1hex`` does in the scripts: the
+        stored values are bin minimums, small numbers, so their own bytes spread badly."""
+        return int(hashlib.sha1(band_key).hexdigest()[:8], 16) % self.shards
+
+    def check_and_add(
+        self,
+        collection: str,
+        record_id: str,
+        content_sha256: str,
+        fingerprint: Fingerprint | None = None,
+        *,
+        now: float | None = None,
+    ) -> DedupDecision:
+        prefix = self.keys.dedup(collection)
+        now_s = int(time.time() if now is None else now)
+        cutoff = now_s - int(self.window_days * DAY) if self.window_days is not None else -1
+        fp = fingerprint or _empty_fingerprint()
+        bands = fp.band_keys() if fingerprint is not None else []
+        memo_today = f"{prefix}:memo:{time.strftime('%Y%m%d', time.gmtime(now_s))}"
+        memo_before = f"{prefix}:memo:{time.strftime('%Y%m%d', time.gmtime(now_s - DAY))}"
+        keys = [f"{prefix}:{name}" for name in ("exact", "entries", "seq", "added")]
+        keys += [memo_today, memo_before]
+        keys += [f"{prefix}:lsh:{self._shard(b)}" for b in bands]
+        sha = _sha128(content_sha256)
+        blob = encode_entry(record_id, sha, fp, now_s)
+        verified: dict[int, Candidate] = {}
+        seen = -1
+        kept = DedupDecision()
+        while True:
+            self.round_trips += 1
+            memo = _memo_encode(kept) if kept.near_duplicates else ""
+            reply: Sequence[Any] = self._script(
+                keys=keys,
+                args=[sha, record_id, blob, now_s, cutoff, seen, self.shards, f"{prefix}:lsh:", memo, *bands],
+            )
+            status = int(reply[0])
+            if status == 0:  # kept as canonical
+                return kept
+            if status == 1:  # decided before: a redelivery
+                return _memo_decode(reply[1])
+            seen = int(reply[1])
+            owner_handle = int(reply[2])
+            for i in range(4, len(reply), 2):
+                verified[int(reply[i])] = decode_entry(int(reply[i]), reply[i + 1])
+            if owner_handle:
+                owner = decode_entry(owner_handle, reply[3])
+                if owner.record_id != record_id:
+                    return DedupDecision(duplicate_of=owner.record_id, similarity=1.0)
+                return _canonical(fp, owner_handle, verified.values(), self.threshold, self.report_threshold)
+            outcome = decide(fp, verified.values(), self.threshold, self.report_threshold)
+            if outcome.duplicate_of is not None:
+                decision = DedupDecision(outcome.duplicate_of.record_id, outcome.similarity)
+                return self._remember(
+                    prefix, memo_today, record_id, decision, canonical=outcome.duplicate_of.handle, copy=fp
+                )
+            kept = DedupDecision(near_duplicates=outcome.near_duplicates)
+
+    def _remember(
+        self,
+        prefix: str,
+        memo_key: str,
+        record_id: str,
+        decision: DedupDecision,
+        *,
+        canonical: int,
+        copy: Fingerprint,
+    ) -> DedupDecision:
+        """Makes the first near-duplicate decision for a record id the one every redelivery gets,
+        and merges the copy's figures into its canonical's (atomically, once)."""
+        self.round_trips += 1
+        stored = self._record_duplicate(
+            keys=[memo_key, f"{prefix}:entries", f"{prefix}:seq"],
+            args=[
+                record_id,
+                _memo_encode(decision),
+                canonical,
+                _pack_figures(copy.numbers),
+                MEMO_TTL,
+                MAX_NUMBERS,
+                copy.signature.astype("<u2").tobytes(),
+                copy.size,
+                self.shards,
+                f"{prefix}:lsh:",
+            ],
+        )
+        return _memo_decode(stored)
+
+
+def _memo_encode(decision: DedupDecision) -> str:
+    return json.dumps([decision.duplicate_of, decision.similarity, decision.near_duplicates])
+
+
+def _memo_decode(raw: bytes | str) -> DedupDecision:
+    duplicate_of, similarity, near = json.loads(raw)
+    return DedupDecision(duplicate_of, similarity, [(str(rid), float(sim)) for rid, sim in near])
+
+
+__all__ = [
+    "NUM_BANDS",
+    "DedupDecision",
+    "DedupIndex",
+    "MemoryDedupIndex",
+    "RedisDedupIndex",
+    "decode_entry",
+    "encode_entry",
+]

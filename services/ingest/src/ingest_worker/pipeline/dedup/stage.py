@@ -1,18 +1,39 @@
-"""The dedup stage: asks the index, marks the article duplicate or canonical."""
+"""The dedup stages: fingerprint the body, then ask the shared index about it."""
 
 from __future__ import annotations
 
 from ingest_worker.pipeline.base import Article, StageContext
+from ingest_worker.pipeline.dedup.minhash import fingerprint, simhash
+
+
+class Fingerprint:
+    """The body's 64-bit SimHash for the record (``fingerprints.simhash``): consumers use it
+    for their own clustering; it runs even when dedup is off."""
+
+    name = "fingerprint"
+
+    def __call__(self, doc: Article, ctx: StageContext) -> Article:
+        doc.simhash = simhash(doc.body)
+        return doc
 
 
 class Deduplicate:
+    """Exact and near duplicates in one atomic index call per article.
+
+    Marks the article a duplicate (``duplicate_of``, ``similarity``; the runner then stops)
+    or keeps it, listing the earlier records it resembles in ``near_duplicates``.
+    """
+
     name = "dedup"
 
     def __call__(self, doc: Article, ctx: StageContext) -> Article:
         if not ctx.dedup_enabled or ctx.dedup_index is None:
             return doc
-        assert doc.record_id and doc.content_sha256
-        decision = ctx.dedup_index.check_and_add(doc.collection, doc.record_id, doc.content_sha256)
+        if not doc.record_id or not doc.content_sha256:
+            raise ValueError("dedup needs the record id and the normalised body's sha256")
+        decision = ctx.dedup_index.check_and_add(
+            doc.collection, doc.record_id, doc.content_sha256, fingerprint(doc.body)
+        )
         doc.duplicate_of = decision.duplicate_of
         doc.similarity = decision.similarity
         doc.near_duplicates = list(decision.near_duplicates)
