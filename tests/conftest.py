@@ -127,3 +127,29 @@ def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 90) -> dict
 @pytest.fixture
 def wait_job() -> Callable[..., dict[str, Any]]:
     return wait_for_job
+
+
+HARBOUR_STORY = """Harbour authorities in Valletta said on Tuesday that the new container terminal would open in \
+March, two months later than planned, after storms damaged the northern breakwater.
+
+The 180-million-euro terminal is meant to double the port's capacity and draw transshipment traffic away \
+from larger hubs in the western Mediterranean.
+
+Engineers found cracks in 40 of the concrete blocks that shield the quay, the authority's chief executive \
+told reporters, and each must be replaced before cranes can be installed.
+
+Shipping lines that had booked berths for January were offered slots at the old terminal at no extra \
+charge, according to a statement published on the authority's website.
+
+Local fishermen, who opposed the project from the start, said the delay proved that the breakwater had \
+been built too quickly and without enough testing of the seabed."""
+
+
+@pytest.fixture(scope="session")
+def distinct_articles() -> list[bytes]:
+    """Three articles that are not duplicates of each other (two report the same event)."""
+    return [
+        (SAMPLES / "000_db929eefe4fa1c71.txt").read_bytes(),
+        (SAMPLES / "001_97712b54962e7890.txt").read_bytes(),
+        HARBOUR_STORY.encode(),
+    ]

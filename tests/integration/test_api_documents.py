@@ -201,9 +201,9 @@ def test_a_json_lines_batch_gives_one_document_per_line(
 
 
 def test_the_feed_returns_records_in_ingestion_order_with_a_cursor(
-    api: httpx.Client, collection: str, wait_job: WaitJob
+    api: httpx.Client, collection: str, wait_job: WaitJob, distinct_articles: list[bytes]
 ) -> None:
-    texts = [(f"n{i}.txt", (f"Report number {i}. " + ARTICLE.decode()[i * 40 :]).encode()) for i in range(3)]
+    texts = [(f"n{i}.txt", body) for i, body in enumerate(distinct_articles)]
     job = wait_job(api, _upload(api, collection, texts).json()["id"])
     assert job["counts"]["stored"] == 3
     first = api.get("/v1/records", params={"collection": collection, "limit": 2}).json()

@@ -14,21 +14,6 @@ from ingest_devstack.servers import Worker
 
 pytestmark = pytest.mark.integration
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
-
-THIRD_STORY = """Harbour authorities in Valletta said on Tuesday that the new container terminal would open in March, two months later than planned, after storms damaged the northern breakwater.
-
-The 180-million-euro terminal is meant to double the port's capacity and draw transshipment traffic away from larger hubs in the western Mediterranean.
-
-Engineers found cracks in 40 of the concrete blocks that shield the quay, the authority's chief executive told reporters, and each must be replaced before cranes can be installed.
-
-Shipping lines that had booked berths for January were offered slots at the old terminal at no extra charge, according to a statement published on the authority's website.
-
-Local fishermen, who opposed the project from the start, said the delay proved that the breakwater had been built too quickly and without enough testing of the seabed.
-
-The government has promised an independent review of the construction once the terminal is running, but opposition members want it to begin immediately."""
-
-
 def _variants(text: str, rng: random.Random) -> list[str]:
     """The edits a news archive sees: new chrome, truncation, light edits, OCR-like noise."""
     paragraphs = [p for p in text.split("\n") if p.strip()]
@@ -57,13 +42,10 @@ def test_near_duplicates_racing_on_several_workers_give_one_record_per_cluster(
     second_worker: Worker,
     collection: str,
     wait_job: Callable[..., dict[str, Any]],
+    distinct_articles: list[bytes],
 ) -> None:
     rng = random.Random(20261123)
-    stories = [
-        (SAMPLES / "000_db929eefe4fa1c71.txt").read_text(),
-        (SAMPLES / "001_97712b54962e7890.txt").read_text(),
-        THIRD_STORY,
-    ]
+    stories = [body.decode() for body in distinct_articles]
     files = []
     cluster_of: dict[str, int] = {}
     for cluster, story in enumerate(stories):
