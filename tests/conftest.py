@@ -78,7 +78,7 @@ def worker(stack_env: dict[str, str], servers_dir: Path) -> Iterator[Worker]:
 
 
 @pytest.fixture
-def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis]:
+def redis_client(redis_server: RedisServer) -> Iterator[redis.Redis[bytes]]:
     client = redis.Redis.from_url(redis_server.url)
     yield client
     client.close()
@@ -129,8 +129,8 @@ def wait_job() -> Callable[..., dict[str, Any]]:
     return wait_for_job
 
 
-HARBOUR_STORY = """Harbour authorities in Valletta said on Tuesday that the new container terminal would open in \
-March, two months later than planned, after storms damaged the northern breakwater.
+HARBOUR_STORY = """Harbour authorities in Valletta said on Tuesday that the new container terminal would \
+open in March, two months later than planned, after storms damaged the northern breakwater.
 
 The 180-million-euro terminal is meant to double the port's capacity and draw transshipment traffic away \
 from larger hubs in the western Mediterranean.

@@ -10,9 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
+
 from ingest_devstack.servers import Worker
 
 pytestmark = pytest.mark.integration
+
 
 def _variants(text: str, rng: random.Random) -> list[str]:
     """The edits a news archive sees: new chrome, truncation, light edits, OCR-like noise."""
@@ -21,7 +23,9 @@ def _variants(text: str, rng: random.Random) -> list[str]:
     noisy = "".join(ch if rng.random() > 0.01 or not ch.isalpha() else ch.swapcase() for ch in body)
     return [
         body,
-        "HOME | WORLD | BUSINESS | SPORT\nShare on Facebook\n\n" + body + "\n\nFollow us on Twitter\n© 2024 Daily Planet",
+        "HOME | WORLD | BUSINESS | SPORT\nShare on Facebook\n\n"
+        + body
+        + "\n\nFollow us on Twitter\n© 2024 Daily Planet",
         "Syndicated from our partners\n\n" + body + "\n\nRead more: subscribe to the newsletter",
         "\n\n".join(paragraphs[:-1]),
         body.replace(" said ", " stated ", 2).replace(" the ", " a ", 1),
@@ -55,7 +59,9 @@ def test_near_duplicates_racing_on_several_workers_give_one_record_per_cluster(
             files.append(("files", (name, text.encode(), "text/plain")))
     rng.shuffle(files)
     # One upload per file, so the documents arrive as separate tasks spread over 4 processes.
-    job_ids = [api.post("/v1/documents", files=[f], data={"collection": collection}).json()["id"] for f in files]
+    job_ids = [
+        api.post("/v1/documents", files=[f], data={"collection": collection}).json()["id"] for f in files
+    ]
     documents = [doc for job_id in job_ids for doc in wait_job(api, job_id)["documents"]]
 
     stored: dict[int, list[str]] = defaultdict(list)

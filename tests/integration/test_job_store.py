@@ -30,7 +30,7 @@ def _counts_add_up(store: JobStore, job_id: str) -> None:
     assert by_status[DocStatus.queued] == c.queued
 
 
-def test_a_new_job_has_every_document_queued(redis_client: redis.Redis) -> None:
+def test_a_new_job_has_every_document_queued(redis_client: redis.Redis[bytes]) -> None:
     store = JobStore(redis_client)
     job_id = store.create_job("c", _docs(3))
     job = store.get_job(job_id)
@@ -40,7 +40,7 @@ def test_a_new_job_has_every_document_queued(redis_client: redis.Redis) -> None:
     assert [d.filename for d in job.documents] == ["f0.txt", "f1.txt", "f2.txt"]
 
 
-def test_start_reserves_one_record_id_across_redeliveries(redis_client: redis.Redis) -> None:
+def test_start_reserves_one_record_id_across_redeliveries(redis_client: redis.Redis[bytes]) -> None:
     store = JobStore(redis_client)
     docs = _docs(1)
     job_id = store.create_job("c", docs)
@@ -54,7 +54,7 @@ def test_start_reserves_one_record_id_across_redeliveries(redis_client: redis.Re
     assert job.counts.processing == 1 and job.counts.queued == 0
 
 
-def test_a_finished_document_never_moves_back_or_counts_twice(redis_client: redis.Redis) -> None:
+def test_a_finished_document_never_moves_back_or_counts_twice(redis_client: redis.Redis[bytes]) -> None:
     store = JobStore(redis_client)
     docs = _docs(2)
     job_id = store.create_job("c", docs)
@@ -79,7 +79,7 @@ def test_a_finished_document_never_moves_back_or_counts_twice(redis_client: redi
     ],
 )
 def test_the_job_status_follows_its_documents(
-    redis_client: redis.Redis, outcomes: list[DocStatus], expected: JobStatus
+    redis_client: redis.Redis[bytes], outcomes: list[DocStatus], expected: JobStatus
 ) -> None:
     store = JobStore(redis_client)
     docs = _docs(len(outcomes))
@@ -90,7 +90,9 @@ def test_the_job_status_follows_its_documents(
     assert job is not None and job.status == expected
 
 
-def test_concurrent_finishes_of_the_same_documents_keep_counts_consistent(redis_client: redis.Redis) -> None:
+def test_concurrent_finishes_of_the_same_documents_keep_counts_consistent(
+    redis_client: redis.Redis[bytes],
+) -> None:
     store = JobStore(redis_client)
     docs = _docs(50)
     job_id = store.create_job("c", docs)
@@ -111,7 +113,9 @@ def test_concurrent_finishes_of_the_same_documents_keep_counts_consistent(redis_
     assert finished_flags.count(True) == 1
 
 
-def test_documents_refused_at_upload_start_rejected_with_their_reason(redis_client: redis.Redis) -> None:
+def test_documents_refused_at_upload_start_rejected_with_their_reason(
+    redis_client: redis.Redis[bytes],
+) -> None:
     store = JobStore(redis_client)
     docs = [*_docs(1), NewDocument("big.txt", "", "", 10**9, rejected_reason="file too large")]
     job_id = store.create_job("c", docs)
@@ -121,7 +125,7 @@ def test_documents_refused_at_upload_start_rejected_with_their_reason(redis_clie
     assert job.documents[1].error == "file too large"
 
 
-def test_the_same_idempotency_key_with_another_body_is_a_conflict(redis_client: redis.Redis) -> None:
+def test_the_same_idempotency_key_with_another_body_is_a_conflict(redis_client: redis.Redis[bytes]) -> None:
     store = JobStore(redis_client)
     key = new_id()
     assert store.claim_idempotency_key(key, "body-a", "job-1") is None
@@ -130,7 +134,7 @@ def test_the_same_idempotency_key_with_another_body_is_a_conflict(redis_client: 
         store.claim_idempotency_key(key, "body-b", "job-3")
 
 
-def test_cancel_rejects_queued_documents_and_leaves_started_ones(redis_client: redis.Redis) -> None:
+def test_cancel_rejects_queued_documents_and_leaves_started_ones(redis_client: redis.Redis[bytes]) -> None:
     store = JobStore(redis_client)
     docs = _docs(3)
     job_id = store.create_job("c", docs)
@@ -144,7 +148,7 @@ def test_cancel_rejects_queued_documents_and_leaves_started_ones(redis_client: r
     _counts_add_up(store, job_id)
 
 
-def test_the_feed_lists_each_record_once_in_publication_order(redis_client: redis.Redis) -> None:
+def test_the_feed_lists_each_record_once_in_publication_order(redis_client: redis.Redis[bytes]) -> None:
     store = JobStore(redis_client)
     collection = new_id().lower()
     ids = [new_id() for _ in range(5)]

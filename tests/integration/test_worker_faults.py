@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
+
 from ingest_core.jobs import NewDocument
 from ingest_core.keys import raw_key
 from ingest_core.schema import DocStatus

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from ingest_worker.pipeline.base import Article, Reject, StageContext
 from ingest_worker.pipeline.decode import Decode
 from ingest_worker.pipeline.detect import DetectFormat

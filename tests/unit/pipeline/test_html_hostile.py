@@ -84,7 +84,7 @@ def test_a_page_that_is_only_furniture_is_rejected() -> None:
 @pytest.mark.timeout(30)
 def test_broken_json_ld_and_absurd_dates_do_not_cost_the_article() -> None:
     head = (
-        "<script type='application/ld+json'>{\"datePublished\": \"9999-99-99\", broken</script>"
+        '<script type=\'application/ld+json\'>{"datePublished": "9999-99-99", broken</script>'
         "<meta property='article:published_time' content='0000-00-00T00:00:00'>"
     )
     html = f"<html><head>{head}</head><body><article>{PARAGRAPH * 4}</article></body></html>"

@@ -76,9 +76,7 @@ def test_share_prompts_and_read_more_teasers_are_removed_with_their_reason() -> 
 
 
 def test_headlines_under_a_related_heading_are_removed_as_links() -> None:
-    extra = (
-        "<h2>Related articles</h2><p>Mayor opens new bridge</p><p>Budget talks stall again</p>"
-    )
+    extra = "<h2>Related articles</h2><p>Mayor opens new bridge</p><p>Budget talks stall again</p>"
     doc = run(page(extra))
     assert doc.paragraphs == PARAGRAPHS
     assert removed(doc)["Budget talks stall again"] == "related-article link"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis
 from botocore.exceptions import ClientError, EndpointConnectionError
 
@@ -9,7 +11,8 @@ from ingest_worker.tasks import is_transient
 
 
 def _client_error(code: str, status: int) -> ClientError:
-    return ClientError({"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}, "PutObject")
+    response: Any = {"Error": {"Code": code}, "ResponseMetadata": {"HTTPStatusCode": status}}
+    return ClientError(response, "PutObject")
 
 
 def test_connection_errors_to_redis_and_s3_are_retried() -> None:

@@ -29,7 +29,7 @@ class IngestAPIError(IngestError):
         self.retry_after = retry_after
 
 
-class ApiUnreachable(IngestError):  # noqa: N818 (the name callers know)
+class ApiUnreachable(IngestError):
     """No HTTP answer at all: connection refused, unknown host, timeout."""
 
     def __init__(self, base_url: str, reason: str) -> None:

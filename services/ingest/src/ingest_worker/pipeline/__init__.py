@@ -13,7 +13,7 @@ from ingest_worker.pipeline.text import text_stages
 
 PIPELINE_VERSION = "0.1.0"
 
-__all__ = ["Article", "Pipeline", "Reject", "StageContext", "build_pipeline", "PIPELINE_VERSION"]
+__all__ = ["PIPELINE_VERSION", "Article", "Pipeline", "Reject", "StageContext", "build_pipeline"]
 
 
 def build_pipeline() -> Pipeline:

@@ -6,7 +6,6 @@ import redis
 
 from ingest_core.keys import RedisKeys
 from ingest_core.settings import Settings
-
 from ingest_worker.pipeline.base import StageContext
 from ingest_worker.pipeline.dedup import MemoryDedupIndex, RedisDedupIndex
 from ingest_worker.pipeline.profiles import MemorySourceProfiles, RedisSourceProfiles
@@ -27,7 +26,7 @@ def memory_context(settings: Settings | None = None) -> StageContext:
     )
 
 
-def redis_context(client: redis.Redis, settings: Settings, keys: RedisKeys | None = None) -> StageContext:
+def redis_context(client: redis.Redis[bytes], settings: Settings, keys: RedisKeys | None = None) -> StageContext:
     return StageContext(
         dedup_index=RedisDedupIndex(
             client,
