@@ -239,4 +239,3 @@ def iso_timestamp(value: str) -> str | None:
     if parsed.hour == parsed.minute == parsed.second == 0 and parsed.tzinfo is None:
         return parsed_day.isoformat()  # midnight without a zone is a date in disguise
     return parsed.isoformat(timespec="seconds")
-

@@ -150,7 +150,7 @@ _SIGN_OFF = re.compile(
     r"\(?\s*([a-zäöüß]{1,5}\s*/\s*){0,3}(pap|dpa|afp|ap|reuters|efe|ani|kna|epd|apa|sda|ansa|ria|ians|pti|ddp|dts)"
     r"(\s*/\s*[a-zäöüß]{1,5}){0,3}\s*\)?\.?$"
 )
-_SENTENCE_END = tuple(".!?…\"”»“)")
+_SENTENCE_END = tuple('.!?…"”»“)')
 
 
 def boilerplate_reasons(blocks: list[Block]) -> list[str | None]:
