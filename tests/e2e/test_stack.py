@@ -186,6 +186,25 @@ def test_uploading_a_sample_again_gives_a_duplicate(client: httpx.Client, upload
         assert doc["duplicate_of"] == canonical
 
 
+def test_the_cli_uploads_a_folder_and_reports_each_outcome(stack: RunningStack, tmp_path: Path) -> None:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "copy.txt").write_bytes((SAMPLES / SAMPLE_FILES[1]).read_bytes())
+    (folder / "empty.txt").write_bytes(b"")
+    ingest = Path(sys.executable).parent / "ingest"
+    result = subprocess.run(
+        [str(ingest), "submit", str(folder), "--collection", "samples", "--wait", "--json", "--api", stack.api_url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr  # one document was rejected
+    outcome = json.loads(result.stdout)
+    statuses = {d["filename"]: d["status"] for job in outcome for d in job["documents"]}
+    assert statuses == {"copy.txt": "duplicate", "empty.txt": "rejected"}
+
+
 def test_ctrl_c_stops_every_process_the_launcher_started(stack: RunningStack, client: httpx.Client) -> None:
     children = _child_pids(stack.process.pid)
     assert len(children) >= 4  # redis, s3, worker, api
