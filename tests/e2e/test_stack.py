@@ -193,7 +193,7 @@ def test_the_cli_uploads_a_folder_and_reports_each_outcome(stack: RunningStack, 
     (folder / "empty.txt").write_bytes(b"")
     ingest = Path(sys.executable).parent / "ingest"
     result = subprocess.run(
-        [str(ingest), "submit", str(folder), "--collection", "samples", "--wait", "--json", "--api", stack.api_url],
+        [str(ingest), "submit", str(folder), "-c", "samples", "--wait", "--json", "--api", stack.api_url],
         capture_output=True,
         text=True,
         timeout=120,
