@@ -5,6 +5,7 @@ Fixtures are lazy: a unit-test run that asks for none of them starts nothing.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import uuid
@@ -16,8 +17,11 @@ import httpx
 import pytest
 import redis
 
+from ingest_core.jobs import JobStore, NewDocument
+from ingest_core.keys import raw_key
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
+from ingest_core.tasks import DocumentMessage
 from ingest_devstack.servers import ApiServer, RedisServer, SeaweedS3, Worker
 
 REPO = Path(__file__).resolve().parents[1]
@@ -153,3 +157,28 @@ def distinct_articles() -> list[bytes]:
         (SAMPLES / "001_97712b54962e7890.txt").read_bytes(),
         HARBOUR_STORY.encode(),
     ]
+
+
+@pytest.fixture
+def enqueue_directly(
+    redis_client: redis.Redis[bytes], object_store: ObjectStore, collection: str
+) -> Callable[[bytes], DocumentMessage]:
+    """Registers a one-document job the way the API does and returns its task message,
+    without sending it: tests then run the worker's code on it themselves."""
+
+    def register(body: bytes) -> DocumentMessage:
+        sha = hashlib.sha256(body).hexdigest()
+        object_store.put_if_absent(raw_key(collection, sha), body)
+        doc = NewDocument("a.txt", raw_key(collection, sha), sha, len(body))
+        job_id = JobStore(redis_client).create_job(collection, [doc])
+        return DocumentMessage(
+            job_id=job_id,
+            doc_id=doc.doc_id,
+            collection=collection,
+            raw_key=doc.raw_key,
+            sha256=sha,
+            size_bytes=len(body),
+            filename="a.txt",
+        )
+
+    return register

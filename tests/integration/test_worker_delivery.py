@@ -3,7 +3,6 @@ duplicates nothing."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import time
@@ -15,8 +14,7 @@ import httpx
 import pytest
 
 from ingest_core.ids import new_id
-from ingest_core.jobs import NewDocument
-from ingest_core.keys import raw_key, record_prefix
+from ingest_core.keys import record_prefix
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
 from ingest_core.tasks import DocumentMessage
@@ -29,28 +27,14 @@ SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 ARTICLE = (SAMPLES / "000_db929eefe4fa1c71.txt").read_bytes()
 
 
-def _register(settings: Settings, store: ObjectStore, collection: str, body: bytes) -> DocumentMessage:
-    rt = build_runtime(settings)
-    sha = hashlib.sha256(body).hexdigest()
-    store.put_if_absent(raw_key(collection, sha), body)
-    doc = NewDocument("a.txt", raw_key(collection, sha), sha, len(body))
-    job_id = rt.jobs.create_job(collection, [doc])
-    return DocumentMessage(
-        job_id=job_id,
-        doc_id=doc.doc_id,
-        collection=collection,
-        raw_key=doc.raw_key,
-        sha256=sha,
-        size_bytes=len(body),
-        filename="a.txt",
-    )
-
-
 def test_a_task_interrupted_after_dedup_and_run_again_stores_its_record_once(
-    stack_settings: Settings, object_store: ObjectStore, collection: str
+    stack_settings: Settings,
+    object_store: ObjectStore,
+    collection: str,
+    enqueue_directly: Callable[[bytes], DocumentMessage],
 ) -> None:
     rt = build_runtime(stack_settings)
-    msg = _register(stack_settings, object_store, collection, ARTICLE)
+    msg = enqueue_directly(ARTICLE)
     # First delivery gets as far as claiming its record id and the dedup index, then "dies".
     verdict = rt.jobs.start(msg.job_id, msg.doc_id, new_id())
     # The redelivered task runs to the end; a third delivery finds the document finished.
@@ -66,12 +50,10 @@ def test_a_task_interrupted_after_dedup_and_run_again_stores_its_record_once(
 
 
 def test_a_missing_raw_object_fails_the_document_with_a_reason(
-    stack_settings: Settings, object_store: ObjectStore, collection: str
+    stack_settings: Settings, collection: str, enqueue_directly: Callable[[bytes], DocumentMessage]
 ) -> None:
     rt = build_runtime(stack_settings)
-    msg = _register(stack_settings, object_store, collection, ARTICLE).model_copy(
-        update={"raw_key": f"raw/{collection}/missing"}
-    )
+    msg = enqueue_directly(ARTICLE).model_copy(update={"raw_key": f"raw/{collection}/missing"})
     assert handle_document(msg, rt) == "failed"
     job = rt.jobs.get_job(msg.job_id)
     assert job is not None and job.status == "failed"

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from ingest_core.jobs import NewDocument
-from ingest_core.keys import raw_key
 from ingest_core.schema import DocStatus
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
@@ -43,22 +40,6 @@ class FlakyStore(ObjectStore):
 MakeRuntime = Callable[..., tuple[Runtime, "FlakyStore"]]
 
 
-def _job(rt: Runtime, store: ObjectStore, collection: str) -> DocumentMessage:
-    sha = hashlib.sha256(ARTICLE).hexdigest()
-    store.put_if_absent(raw_key(collection, sha), ARTICLE)
-    doc = NewDocument("a.txt", raw_key(collection, sha), sha, len(ARTICLE))
-    job_id = rt.jobs.create_job(collection, [doc])
-    return DocumentMessage(
-        job_id=job_id,
-        doc_id=doc.doc_id,
-        collection=collection,
-        raw_key=doc.raw_key,
-        sha256=sha,
-        size_bytes=len(ARTICLE),
-        filename="a.txt",
-    )
-
-
 @pytest.fixture
 def runtime_with(monkeypatch: pytest.MonkeyPatch, stack_settings: Settings) -> MakeRuntime:
     def make(failures: int, max_retries: int = 5) -> tuple[Runtime, FlakyStore]:
@@ -73,10 +54,10 @@ def runtime_with(monkeypatch: pytest.MonkeyPatch, stack_settings: Settings) -> M
 
 
 def test_a_passing_storage_outage_is_retried_until_the_document_is_stored(
-    runtime_with: MakeRuntime, object_store: ObjectStore, collection: str
+    runtime_with: MakeRuntime, enqueue_directly: Callable[[bytes], DocumentMessage]
 ) -> None:
     rt, flaky = runtime_with(failures=2)
-    msg = _job(rt, object_store, collection)
+    msg = enqueue_directly(ARTICLE)
     result = process_document_task.apply(args=[msg.model_dump(mode="json")])
     assert result.result == "stored"
     assert flaky.reads == 3
@@ -86,10 +67,10 @@ def test_a_passing_storage_outage_is_retried_until_the_document_is_stored(
 
 
 def test_a_lasting_storage_outage_fails_the_document_with_the_attempt_count(
-    runtime_with: MakeRuntime, object_store: ObjectStore, collection: str
+    runtime_with: MakeRuntime, enqueue_directly: Callable[[bytes], DocumentMessage]
 ) -> None:
     rt, _ = runtime_with(failures=100, max_retries=2)
-    msg = _job(rt, object_store, collection)
+    msg = enqueue_directly(ARTICLE)
     result = process_document_task.apply(args=[msg.model_dump(mode="json")])
     assert result.result == "failed"
     job = rt.jobs.get_job(msg.job_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO
@@ -133,79 +133,83 @@ def _archive_limits(item: IncomingFile, members: int, expanded: int, settings: S
     return None
 
 
-def _member_part(archive: str | None, name: str, data: bytes) -> Part:
-    return Part(
-        f"{archive or 'archive'}/{name}",
-        None,
-        data,
-        len(data),
-        hashlib.sha256(data).hexdigest(),
-    )
+@dataclass(frozen=True)
+class _Member:
+    """An archive member as both formats describe it: a name, a declared size, a reader."""
+
+    name: str
+    size: int
+    read: Callable[[int], bytes]
 
 
-def _expand_zip(item: IncomingFile, settings: Settings) -> Iterator[Part]:
-    try:
-        archive = zipfile.ZipFile(item.fileobj)
-        members = [m for m in archive.infolist() if not m.is_dir()]
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        yield _rejected(item.filename, f"corrupt zip archive: {exc}", item)
-        return
-    problem = _archive_limits(item, len(members), sum(m.file_size for m in members), settings)
-    if problem:
-        yield _rejected(item.filename, problem, item)
-        return
-    for member in members:
-        if member.file_size > settings.max_file_bytes:
-            yield _too_large(f"{item.filename}/{member.filename}", member.file_size, settings)
-            continue
-        try:
-            with archive.open(member) as handle:
-                data = handle.read(settings.max_file_bytes + 1)  # headers may lie: bound the read
-        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
-            yield Part(
-                f"{item.filename}/{member.filename}",
-                None,
-                None,
-                0,
-                "",
-                rejected_reason=f"unreadable archive member: {exc}",
-            )
-            continue
-        if len(data) > settings.max_file_bytes:
-            yield _too_large(f"{item.filename}/{member.filename}", len(data), settings)
-            continue
-        yield _member_part(item.filename, member.filename, data)
+_MEMBER_ERRORS = (
+    zipfile.BadZipFile,
+    tarfile.TarError,
+    OSError,
+    EOFError,
+    NotImplementedError,  # zip compression methods the standard library lacks
+    RuntimeError,  # encrypted zip members
+)
 
 
-def _expand_tar(item: IncomingFile, settings: Settings) -> Iterator[Part]:
-    try:
-        archive = tarfile.open(fileobj=item.fileobj, mode="r:*")  # noqa: SIM115 (reads a caller's file)
-        members = [m for m in archive.getmembers() if m.isfile()]
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        yield _rejected(item.filename, f"corrupt tar archive: {exc}", item)
-        return
+def _expand_members(item: IncomingFile, members: list[_Member], settings: Settings) -> Iterator[Part]:
+    """Checks the archive's limits, then yields each member as a document or a rejection."""
     problem = _archive_limits(item, len(members), sum(m.size for m in members), settings)
     if problem:
         yield _rejected(item.filename, problem, item)
         return
     for member in members:
+        name = f"{item.filename or 'archive'}/{member.name}"
         if member.size > settings.max_file_bytes:
-            yield _too_large(f"{item.filename}/{member.name}", member.size, settings)
+            yield _too_large(name, member.size, settings)
             continue
         try:
-            handle = archive.extractfile(member)
-            data = handle.read(settings.max_file_bytes + 1) if handle else b""
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            yield Part(
-                f"{item.filename}/{member.name}",
-                None,
-                None,
-                0,
-                "",
-                rejected_reason=f"unreadable archive member: {exc}",
-            )
+            data = member.read(settings.max_file_bytes + 1)  # headers may lie: bound the read
+        except _MEMBER_ERRORS as exc:
+            yield Part(name, None, None, 0, "", rejected_reason=f"unreadable archive member: {exc}")
             continue
-        yield _member_part(item.filename, member.name, data)
+        if len(data) > settings.max_file_bytes:
+            yield _too_large(name, len(data), settings)
+            continue
+        yield Part(name, None, data, len(data), hashlib.sha256(data).hexdigest())
+
+
+def _expand_zip(item: IncomingFile, settings: Settings) -> Iterator[Part]:
+    try:
+        archive = zipfile.ZipFile(item.fileobj)
+        infos = [info for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        yield _rejected(item.filename, f"corrupt zip archive: {exc}", item)
+        return
+
+    def reader(info: zipfile.ZipInfo) -> Callable[[int], bytes]:
+        def read(limit: int) -> bytes:
+            with archive.open(info) as handle:
+                return handle.read(limit)
+
+        return read
+
+    members = [_Member(info.filename, info.file_size, reader(info)) for info in infos]
+    yield from _expand_members(item, members, settings)
+
+
+def _expand_tar(item: IncomingFile, settings: Settings) -> Iterator[Part]:
+    try:
+        archive = tarfile.open(fileobj=item.fileobj, mode="r:*")  # noqa: SIM115 (reads a caller's file)
+        infos = [info for info in archive.getmembers() if info.isfile()]
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        yield _rejected(item.filename, f"corrupt tar archive: {exc}", item)
+        return
+
+    def reader(info: tarfile.TarInfo) -> Callable[[int], bytes]:
+        def read(limit: int) -> bytes:
+            handle = archive.extractfile(info)
+            return handle.read(limit) if handle else b""
+
+        return read
+
+    members = [_Member(info.name, info.size, reader(info)) for info in infos]
+    yield from _expand_members(item, members, settings)
 
 
 def _expand_jsonl(item: IncomingFile, settings: Settings) -> Iterator[Part]:

@@ -78,16 +78,8 @@ def _jsonl_items(path: Path, collection: str) -> Iterator[OfflineItem]:
             except JsonlError as exc:
                 yield OfflineItem(label, exc.external_id, None, error=exc.reason)
                 continue
-            item = DocumentInput(
-                raw=article.body.encode("utf-8"),
-                collection=collection,
-                filename=article.external_id or f"{path.name}:{number}",
-                content_type=article.content_type,
-                source_url=article.url,
-                source_name=article.source_name,
-                language=article.language,
-                title=article.title,
-                published_at=article.published_at,
+            item = DocumentInput.from_jsonl(
+                article, collection, article.external_id or f"{path.name}:{number}"
             )
             yield OfflineItem(label, article.external_id, item)
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from ingest_core.formats import JsonlArticle
 from ingest_core.schema import DocStatus, Record
+from ingest_core.tasks import DocumentMessage
 from ingest_worker.pipeline import Pipeline, Reject, StageContext
 from ingest_worker.pipeline.base import Article
 from ingest_worker.record import build_record
@@ -22,6 +24,36 @@ class DocumentInput:
     language: str | None = None
     title: str | None = None
     published_at: str | None = None
+
+    @classmethod
+    def from_message(cls, msg: DocumentMessage, raw: bytes) -> DocumentInput:
+        """A queued document, its bytes fetched from the bucket."""
+        return cls(
+            raw=raw,
+            collection=msg.collection,
+            filename=msg.filename,
+            content_type=msg.content_type,
+            source_url=msg.source_url,
+            source_name=msg.source_name,
+            language=msg.language,
+            title=msg.title,
+            published_at=msg.published_at,
+        )
+
+    @classmethod
+    def from_jsonl(cls, article: JsonlArticle, collection: str, filename: str) -> DocumentInput:
+        """One line of a JSON Lines batch."""
+        return cls(
+            raw=article.body.encode("utf-8"),
+            collection=collection,
+            filename=filename,
+            content_type=article.content_type,
+            source_url=article.url,
+            source_name=article.source_name,
+            language=article.language,
+            title=article.title,
+            published_at=article.published_at,
+        )
 
 
 @dataclass(frozen=True)

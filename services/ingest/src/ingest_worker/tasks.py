@@ -127,17 +127,7 @@ def handle_document(msg: DocumentMessage, rt: Runtime) -> str:
     except NotFound:
         _finish(rt, msg, DocStatus.failed, error=f"raw object {msg.raw_key} is missing from the bucket")
         return DocStatus.failed.value
-    item = DocumentInput(
-        raw=raw,
-        collection=msg.collection,
-        filename=msg.filename,
-        content_type=msg.content_type,
-        source_url=msg.source_url,
-        source_name=msg.source_name,
-        language=msg.language,
-        title=msg.title,
-        published_at=msg.published_at,
-    )
+    item = DocumentInput.from_message(msg, raw)
     outcome = process_document(
         item,
         rt.pipeline,

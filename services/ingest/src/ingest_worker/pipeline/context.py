@@ -26,7 +26,9 @@ def memory_context(settings: Settings | None = None) -> StageContext:
     )
 
 
-def redis_context(client: redis.Redis[bytes], settings: Settings, keys: RedisKeys | None = None) -> StageContext:
+def redis_context(
+    client: redis.Redis[bytes], settings: Settings, keys: RedisKeys | None = None
+) -> StageContext:
     return StageContext(
         dedup_index=RedisDedupIndex(
             client,
