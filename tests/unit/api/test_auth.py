@@ -1,0 +1,64 @@
+"""API keys: when configured, every /v1 route needs one; health probes never do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from ingest_api.main import create_app
+from ingest_core.settings import Settings
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    # Nothing listens on these ports: auth is decided before any backend is touched.
+    settings = Settings(
+        api_keys=["s3cret"],
+        redis_url="redis://127.0.0.1:1/0",
+        s3_endpoint_url="http://127.0.0.1:1",
+        s3_create_bucket=False,
+    )
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("path", ["/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV", "/v1/records", "/v1/schema/record"])
+def test_a_request_without_a_key_is_401_with_a_json_error(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "unauthorized"
+
+
+def test_a_wrong_key_is_403(client: TestClient) -> None:
+    response = client.get("/v1/schema/record", headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "forbidden"
+
+
+def test_a_right_key_is_accepted_as_bearer_token_or_header(client: TestClient) -> None:
+    assert client.get("/v1/schema/record", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert client.get("/v1/schema/record", headers={"X-API-Key": "s3cret"}).status_code == 200
+
+
+def test_uploads_need_a_key_too(client: TestClient) -> None:
+    response = client.post("/v1/documents", content=b"text", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 401
+
+
+def test_liveness_needs_no_key(client: TestClient) -> None:
+    assert client.get("/healthz").status_code == 200
+
+
+def test_readiness_reports_unreachable_backends_with_503(client: TestClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["status"] == "unavailable"
+
+
+def test_a_redis_outage_is_a_503_with_retry_after(client: TestClient) -> None:
+    response = client.get("/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV", headers={"X-API-Key": "s3cret"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["error"]["code"] == "service_unavailable"
