@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+
 from ingest_api.main import create_app
 from ingest_core.settings import Settings
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from ingest_worker.pipeline.base import Article, StageContext
 from ingest_worker.pipeline.text import text_stages
 from ingest_worker.pipeline.text.features import FEATURE_NAMES, line_features
-from ingest_worker.pipeline.text.model import MODEL_PATH, LineModel, load_model, smooth
+from ingest_worker.pipeline.text.model import MODEL_PATH, Forest, LineModel, load_model, smooth
 from ingest_worker.pipeline.text.segment import segment
 from ingest_worker.pipeline.text.stopwords import stoplist, universal_stoplist
 
@@ -73,3 +75,27 @@ def test_smoothing_bridges_a_weak_dip_inside_the_article() -> None:
 def test_the_universal_stop_list_covers_many_languages() -> None:
     words = universal_stoplist()
     assert {"the", "und", "de", "la", "w", "и"} <= words
+
+
+def _two_trees() -> Forest:
+    """Tree one splits feature 0 then feature 1 on the right; tree two is a single stump on feature 1."""
+    tree_one = [(0, 0.5, 1, 2, 0.0), (0, 0.0, -1, -1, -1.0), (1, 2.0, 3, 4, 0.0), (0, 0.0, -1, -1, 1.0),
+                (0, 0.0, -1, -1, 3.0)]  # fmt: skip
+    tree_two = [(1, 0.0, 1, 2, 0.0), (0, 0.0, -1, -1, -0.5), (0, 0.0, -1, -1, 0.5)]
+    return Forest.from_nodes([tree_one, tree_two], bias=0.25)
+
+
+def test_the_vectorised_forest_walks_every_line_down_every_tree() -> None:
+    forest = _two_trees()
+    x = np.array([[0.0, -1.0], [1.0, 1.0], [1.0, 5.0], [0.5, 2.0]])
+    # row by row: (-1 - .5), (1 + .5), (3 + .5), (-1 + .5); a value equal to the threshold goes left
+    assert np.allclose(forest(x), np.array([-1.5, 1.5, 3.5, -0.5]) + 0.25)
+    assert forest(np.zeros((0, 2))).shape == (0,)
+
+
+def test_a_forest_survives_the_round_trip_through_its_json_form() -> None:
+    forest = _two_trees()
+    again = Forest.from_dict(json.loads(json.dumps(forest.to_dict())))
+    x = np.random.default_rng(0).normal(size=(50, 2)) * 3
+    assert np.array_equal(forest(x), again(x))
+    assert again.to_dict() == forest.to_dict()
