@@ -99,3 +99,36 @@ def test_a_forest_survives_the_round_trip_through_its_json_form() -> None:
     x = np.random.default_rng(0).normal(size=(50, 2)) * 3
     assert np.array_equal(forest(x), again(x))
     assert again.to_dict() == forest.to_dict()
+
+
+def _column(features: np.ndarray, name: str) -> list[float]:
+    return [round(float(v), 4) for v in features[:, FEATURE_NAMES.index(name)]]
+
+
+def test_character_classes_are_counted_per_line_across_scripts() -> None:
+    layout = segment("AB cd 12\n\nПривет Мир\n\n😀😀 ok\n")
+    features, _ = line_features(layout.lines, frozenset())
+    # letters 4/8, 9/10, 2/5; digits 2/8; capitals among letters 2/4, 2/9, 0/2
+    assert _column(features, "non_letter_share") == [0.5, 0.1, 0.6]
+    assert _column(features, "digit_share") == [0.25, 0.0, 0.0]
+    assert _column(features, "upper_share") == [0.5, round(2 / 9, 4), 0.0]
+    assert _column(features, "capitalised_words") == [round(1 / 3, 4), 1.0, 0.0]
+
+
+def test_cues_photo_credits_and_menus_are_found_on_their_own_lines_only() -> None:
+    layout = segment(
+        "Share on Facebook\n\n"
+        "The council met on Tuesday and spoke about the budget for a long time.\n\n"
+        "Photo: Jane Smith/Reuters\n\n"
+        "Home | News | Sport | Weather\n"
+    )
+    features, cues = line_features(layout.lines, stoplist("en") or frozenset())
+    assert cues == ["share_prompt", None, None, None]
+    assert _column(features, "photo_credit") == [0.0, 0.0, 1.0, 0.0]
+    assert _column(features, "menu_separators") == [0.0, 0.0, 0.0, 0.6]
+
+
+def test_a_forest_scores_a_huge_page_in_chunks_the_same_as_line_by_line() -> None:
+    forest = _two_trees()
+    x = np.random.default_rng(1).normal(size=(5000, 2)) * 3
+    assert np.array_equal(forest(x), np.concatenate([forest(x[i : i + 1]) for i in range(0, 5000)]))

@@ -29,6 +29,8 @@ from ingest_worker.pipeline.text.stopwords import stoplist, stoplist_from_docume
 
 #: Removed lines shorter than this are "short_fragment" (headline/caption candidates for metadata).
 SHORT_CHARS = 70
+#: Lines carrying a furniture cue are dropped whatever the model says (trees weigh rare cues lightly).
+DROP_CUED = True
 _COMMON = BASE_NAMES.index("source_common")
 _LONG_PROSE = BASE_NAMES.index("long_prose")
 _DENSITY = BASE_NAMES.index("stop_density")
@@ -69,6 +71,12 @@ def classify(
     _prose_beside_body(keep, features, lines)
     _header_above_body(keep, lines)
     common_col = features[:, _COMMON] if is_common is not None else None
+    if common_col is not None:
+        # a line most of the source's pages carry is its furniture, whatever the page around it
+        keep &= common_col == 0
+    if DROP_CUED:
+        # a short line that says what furniture it is ("Share on Facebook", "3 comments") is furniture
+        keep &= np.fromiter((cue is None for cue in cues), dtype=bool, count=len(cues))
     for i, line in enumerate(lines):
         if keep[i]:
             line.mark(BODY, "")

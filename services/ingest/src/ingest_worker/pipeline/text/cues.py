@@ -236,16 +236,16 @@ _NOT_TRIGGERS = frozenset(
 )
 
 
-def _triggers() -> frozenset[str]:
-    """4-letter prefixes of every cue keyword: a line without one cannot match any cue."""
-    words: set[str] = set()
-    for _, pattern in _CUES:
-        words.update(w.casefold() for w in re.findall(r"[^\W\d_]{3,}", pattern))
+def _triggers(pattern: str) -> frozenset[str]:
+    """4-letter prefixes of a cue's keywords: a line without one cannot match that cue."""
+    words = {w.casefold() for w in re.findall(r"[^\W\d_]{3,}", pattern)}
     return frozenset(w[:4] for w in words - _NOT_TRIGGERS)
 
 
+#: Per cue (in ``CUES`` order), the keyword prefixes that let its regex run at all.
+CUE_PATTERN_TRIGGERS: tuple[frozenset[str], ...] = tuple(_triggers(pattern) for _, pattern in _CUES)
 #: Cheap gate before the cue regexes: a set lookup per token instead of a regex pass per cue.
-CUE_TRIGGERS = _triggers()
+CUE_TRIGGERS = frozenset().union(*CUE_PATTERN_TRIGGERS)
 
 #: Separators that menus and footers are built from: "Home | News | Sport", "A · B · C".
 MENU_SEPARATORS = re.compile(r"\s(\||·|•|»|›|/|–|-|>)\s")
@@ -256,4 +256,32 @@ PHOTO_CREDIT = re.compile(
     r"|(/\s*|\bvia\s+)(getty|afp|reuters|ap|dpa|epa|imago|shutterstock|istock|keystone|unsplash|pixabay)\b"
     r"|\b(getty images|ap photo|picture alliance|shutterstock|istockphoto|adobe stock)\b",
     _I,
+)
+#: 4-letter prefixes (whole words when shorter) of every word PHOTO_CREDIT needs: its regex
+#: starts with ``\b`` and scans slowly, so only lines holding one of these meet it.
+PHOTO_CREDIT_WORDS = frozenset(
+    [
+        "phot",
+        "foto",
+        "pict",
+        "imag",
+        "bild",
+        "imma",
+        "zdję",
+        "cred",
+        "créd",
+        "capt",
+        "gett",
+        "afp",
+        "reut",
+        "ap",
+        "dpa",
+        "epa",
+        "shut",
+        "isto",
+        "keys",
+        "unsp",
+        "pixa",
+        "adob",
+    ]
 )

@@ -4,9 +4,10 @@ Each line gets a row of cheap, script-agnostic measurements (length, function-wo
 punctuation, letters, digits, case, cue-list hits, repetition, position), and the rows are
 then widened with the same measurements averaged over the neighbouring lines, because on a
 page dump "is this the article?" is mostly a question about the region a line sits in.
-Every per-line measurement is one C-level call (``findall``, ``count``, ``sub``, a set
-lookup) on a bounded prefix, so a page costs a few microseconds per line; the context part
-is a handful of numpy operations per page, whatever its length.
+Costs are paid per page, not per line, wherever possible: character classes come from one
+lookup of every code point in a table, the rare-match patterns (links, photo credits, menu
+separators) run once over the page's lines joined, and the context part is a handful of
+numpy operations. The one Python loop left tokenises each line and looks its cue up.
 """
 
 from __future__ import annotations
@@ -14,11 +15,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
 
-from ingest_worker.pipeline.text.cues import CUE_TRIGGERS, CUES, MENU_SEPARATORS, NAV_LINES, PHOTO_CREDIT
+from ingest_worker.pipeline.text.cues import (
+    CUE_PATTERN_TRIGGERS,
+    CUE_TRIGGERS,
+    CUES,
+    MENU_SEPARATORS,
+    NAV_LINES,
+    PHOTO_CREDIT,
+    PHOTO_CREDIT_WORDS,
+)
 from ingest_worker.pipeline.text.dates import looks_like_date
 from ingest_worker.pipeline.text.segment import SCAN_CHARS, Line
 from ingest_worker.pipeline.text.stopwords import universal_stoplist
@@ -28,9 +38,6 @@ FloatArray = npt.NDArray[np.float64]
 #: Only this much of a line is tokenised: density over 3000 characters is density enough.
 TOKEN_CHARS = 3000
 _TOKEN = re.compile(r"\w+")
-_NOT_LETTER = re.compile(r"[\W\d_]+")
-_DIGITS = re.compile(r"\d")
-_UPPER = re.compile(r"[^\W\d_a-zà-ÿ]")  # upper case (and caseless letters, which count as neither)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _LINKISH = re.compile(r"https?:|www\.|@|\.(?:com|org|net|de|fr|uk)\b", re.IGNORECASE)
 _FULL_STOP = tuple(".!?…。！？")
@@ -123,10 +130,14 @@ def cue_of(line: Line, tokens: list[str]) -> str | None:
     if words > 25:
         return None
     scan = line.scan
-    if not ("©" in scan or "(c)" in scan or any(token[:4] in CUE_TRIGGERS for token in tokens[:40])):
+    forced = "©" in scan or "(c)" in scan  # symbols, not words: every cue may apply
+    hits = CUE_TRIGGERS.intersection([token[:4] for token in tokens[:40]])
+    if not (forced or hits):
         return None
     lowered = scan.lower()  # the cue patterns are lower case and compiled without IGNORECASE
-    for reason, pattern in CUES:
+    for (reason, pattern), triggers in zip(CUES, CUE_PATTERN_TRIGGERS, strict=True):
+        if not forced and triggers.isdisjoint(hits):
+            continue  # none of this cue's keywords is on the line
         if pattern.match(lowered) if words > 12 else pattern.search(lowered):
             return reason
     return None
@@ -143,75 +154,147 @@ def base_features(
     """One row of context-free measurements per line, and the cue each line carries.
 
     ``headline`` is the layout index of the line that repeats the page title (the H1 of a
-    saved web page): the article starts right after it on most pages.
+    saved web page): the article starts right after it on most pages. Character classes
+    are counted for the whole page at once (code points through a lookup table) and the
+    rare-match patterns run once over the joined page, so the per-line Python loop only
+    tokenises and looks up cues.
     """
     n = len(lines)
-    total_chars = sum(len(line.text) for line in lines) or 1
-    seen_chars = 0
-    block_sizes: dict[int, int] = {}
-    for line in lines:
-        block_sizes[line.block] = block_sizes.get(line.block, 0) + 1
-    universal = universal_stoplist()
-    rows = np.zeros((n, _N_BASE))
-    cues: list[str | None] = []
-    cue_base = BASE_NAMES.index("cue_navigation")
+    texts = [line.text for line in lines]
+    heads = [text[:TOKEN_CHARS] for text in texts]
+    scans = [text[:SCAN_CHARS] for text in texts]
+    lengths = np.fromiter(map(len, texts), dtype=np.float64, count=n)
+    chars = np.minimum(lengths, TOKEN_CHARS)
     cjk = _is_cjk(lines)
+    universal = universal_stoplist()
+    stop_hit, universal_hit = stops.__contains__, universal.__contains__
+    words = np.zeros(n)
+    density = np.zeros(n)
+    universal_density = np.zeros(n)
+    cues: list[str | None] = []
+    credit_idx: list[int] = []
     for i, line in enumerate(lines):
-        text = line.text
-        head = text[:TOKEN_CHARS]
-        tokens = _TOKEN.findall(head.casefold())
-        words = len(tokens)
-        chars = len(head)
-        effective = chars * 3 if cjk else chars  # no spaces: characters carry what words carry elsewhere
-        non_letters = sum(map(len, _NOT_LETTER.findall(head)))
-        letters = chars - non_letters
-        if cjk:
-            prose = text.endswith(_FULL_STOP) or "，" in head or "、" in head
-            density = universal_density = 0.32 if prose else 0.0
-        elif words:
-            density = sum(1 for token in tokens if token in stops) / words
-            universal_density = sum(1 for token in tokens if token in universal) / words
-        else:
-            density = universal_density = 0.0
-        scan = text[:SCAN_CHARS]
-        first = text[0]
-        cue = cue_of(line, tokens)
-        cues.append(cue)
-        row = rows[i]
-        row[0] = math.log1p(effective)
-        row[1] = math.log1p(words)
-        row[2] = density
-        row[3] = universal_density
-        row[4] = text.endswith(_FULL_STOP)
-        row[5] = text.endswith(_OTHER_END)
-        row[6] = first.isupper()
-        row[7] = first.isdigit() or first in _BULLET
-        row[8] = non_letters / chars
-        row[9] = len(_DIGITS.findall(scan)) / len(scan)
-        row[10] = len(_UPPER.findall(scan)) / letters if letters else 0.0
-        row[11] = sum(1 for word in text[:SCAN_CHARS].split() if word[:1].isupper()) / words if words else 0.0
-        row[12] = (head.count(", ") + head.count(". ") + head.count("; ")) / (words + 1)
-        row[13] = min(len(MENU_SEPARATORS.findall(scan)), 5) / 5 if words <= 20 else 0.0
-        row[14] = chars <= 120 and looks_like_date(text)
-        row[15] = _LINKISH.search(scan) is not None
-        row[16] = chars <= 300 and _PHOTO_CREDIT_LOWER.search(scan.lower()) is not None
-        row[17] = line.key in repeated
-        row[18] = is_common is not None and is_common(line)
-        row[19] = line.first_in_block
-        row[20] = line.last_in_block
-        row[21] = i / n
-        row[22] = min(letters / words, 20.0) / 10 if words else 0.0
-        row[23] = effective >= 200 and density >= 0.25
-        row[24] = effective < 40
-        if headline is not None and line.index > headline:
-            row[25] = 1.0
-            row[26] = math.log1p(line.index - headline) / 5
-        row[27] = seen_chars / total_chars
-        seen_chars += len(text)
-        row[28] = math.log1p(block_sizes[line.block]) / 3
+        tokens = _TOKEN.findall(heads[i].casefold())
+        count = len(tokens)
+        if lengths[i] <= 300 and not PHOTO_CREDIT_WORDS.isdisjoint([token[:4] for token in tokens]):
+            credit_idx.append(i)
+        if count:
+            words[i] = count
+            if not cjk:
+                density[i] = sum(map(stop_hit, tokens)) / count
+                universal_density[i] = sum(map(universal_hit, tokens)) / count
+        cues.append(cue_of(line, tokens))
+    ends_full = np.fromiter((t.endswith(_FULL_STOP) for t in texts), dtype=np.float64, count=n)
+    if cjk:  # no spaces: characters carry what words carry elsewhere, commas mark prose
+        prose = (ends_full > 0) | np.fromiter(("，" in h or "、" in h for h in heads), dtype=bool, count=n)
+        density = universal_density = np.where(prose, 0.32, 0.0)
+    effective = chars * 3 if cjk else chars
+    letters, digits, upper, capitals, pauses = _char_counts(heads)
+    safe_words = np.maximum(words, 1.0)
+    rows = np.zeros((n, _N_BASE))
+    rows[:, 0] = np.log1p(effective)
+    rows[:, 1] = np.log1p(words)
+    rows[:, 2] = density
+    rows[:, 3] = universal_density
+    rows[:, 4] = ends_full
+    rows[:, 5] = np.fromiter((t.endswith(_OTHER_END) for t in texts), dtype=np.float64, count=n)
+    firsts = [t[0] for t in texts]
+    rows[:, 6] = np.fromiter(map(str.isupper, firsts), dtype=np.float64, count=n)
+    rows[:, 7] = np.fromiter((f.isdigit() or f in _BULLET for f in firsts), dtype=np.float64, count=n)
+    rows[:, 8] = 1.0 - letters / np.maximum(chars, 1.0)
+    rows[:, 9] = digits / np.maximum(chars, 1.0)
+    rows[:, 10] = upper / np.maximum(letters, 1.0)
+    rows[:, 11] = np.where(words > 0, capitals / safe_words, 0.0)
+    rows[:, 12] = pauses / (words + 1)
+    short_idx = [i for i in range(n) if lengths[i] <= 120]
+    rows[short_idx, 14] = [looks_like_date(texts[i]) for i in short_idx]
+    menu_idx = np.flatnonzero(words <= 20)
+    rows[menu_idx, 13] = np.minimum(_match_counts(MENU_SEPARATORS, scans, menu_idx), 5) / 5
+    rows[:, 15] = _match_counts(_LINKISH, scans, np.arange(n)) > 0
+    credit = np.asarray(credit_idx, dtype=np.intp)
+    rows[credit, 16] = _match_counts(_PHOTO_CREDIT_LOWER, scans, credit, lower=True) > 0
+    rows[:, 17] = [line.key in repeated for line in lines]
+    if is_common is not None:
+        rows[:, 18] = [is_common(line) for line in lines]
+    rows[:, 19] = [line.first_in_block for line in lines]
+    rows[:, 20] = [line.last_in_block for line in lines]
+    rows[:, 21] = np.arange(n) / max(n, 1)
+    rows[:, 22] = np.where(words > 0, np.minimum(letters / safe_words, 20.0) / 10, 0.0)
+    rows[:, 23] = (effective >= 200) & (density >= 0.25)
+    rows[:, 24] = effective < 40
+    if headline is not None:
+        index = np.fromiter((line.index for line in lines), dtype=np.float64, count=n)
+        after = index > headline
+        rows[:, 25] = after
+        rows[:, 26] = np.where(after, np.log1p(np.maximum(index - headline, 0.0)) / 5, 0.0)
+    total = float(lengths.sum()) or 1.0
+    rows[:, 27] = (np.cumsum(lengths) - lengths) / total
+    blocks = np.fromiter((line.block for line in lines), dtype=np.intp, count=n)
+    if n:
+        _, inverse, sizes = np.unique(blocks, return_inverse=True, return_counts=True)
+        rows[:, 28] = np.log1p(sizes[inverse]) / 3
+    cue_base = BASE_NAMES.index("cue_navigation")
+    for i, cue in enumerate(cues):
         if cue is not None:
-            row[cue_base + _CUE_INDEX[cue]] = 1.0
+            rows[i, cue_base + _CUE_INDEX[cue]] = 1.0
     return rows, cues
+
+
+def _match_counts(
+    pattern: re.Pattern[str], scans: Sequence[str], which: npt.NDArray[np.intp], *, lower: bool = False
+) -> FloatArray:
+    """Matches of ``pattern`` in each of the ``which`` lines: one regex pass over them joined.
+
+    NUL joins them because segmentation strips it, so no match spans two lines.
+    """
+    if which.shape[0] == 0:
+        return np.zeros(0)
+    picked = [scans[i] for i in which.tolist()]
+    joined = "\x00".join(picked)
+    found = [m.start() for m in pattern.finditer(joined.lower() if lower else joined)]
+    if not found:
+        return np.zeros(which.shape[0])
+    starts = np.cumsum([0, *(len(s) + 1 for s in picked[:-1])])
+    owner = np.searchsorted(starts, found, side="right") - 1
+    return np.bincount(owner, minlength=which.shape[0]).astype(np.float64)
+
+
+_LETTER, _DIGIT, _UPPER_BIT, _SPACE = 1, 2, 4, 8
+
+
+@lru_cache(maxsize=1)
+def _char_table() -> npt.NDArray[np.uint8]:
+    """Class bits of every BMP code point (letter, decimal digit, upper or caseless letter, space)."""
+    chars = np.array([chr(i) for i in range(0x10000)])
+    letter = np.char.isalpha(chars)
+    table = letter * _LETTER + np.char.isdecimal(chars) * _DIGIT + np.char.isspace(chars) * _SPACE
+    table += (letter & ~np.char.islower(chars)) * _UPPER_BIT  # caseless scripts count like capitals
+    table[0] = _SPACE  # the line separator of the joined page
+    table[0xFFFF] = 0  # stands for every code point beyond the BMP (emoji, rare CJK)
+    out: npt.NDArray[np.uint8] = table.astype(np.uint8)
+    return out
+
+
+def _char_counts(heads: Sequence[str]) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Per line: letters, digits, capital letters, capitalised words and ", "/". "/"; " pauses."""
+    n = len(heads)
+    if n == 0:
+        return tuple(np.zeros(0) for _ in range(5))  # type: ignore[return-value]
+    joined = "\x00".join(heads)
+    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    flags = _char_table()[np.minimum(codes, 0xFFFF)]
+    prev_space = np.empty(codes.shape[0], dtype=bool)
+    prev_space[0] = True
+    prev_space[1:] = (flags[:-1] & _SPACE) > 0
+    upper = (flags & _UPPER_BIT) > 0
+    pause = np.zeros(codes.shape[0], dtype=bool)
+    pause[:-1] = ((codes[:-1] == 44) | (codes[:-1] == 46) | (codes[:-1] == 59)) & (codes[1:] == 32)
+    # segment sums straight from the flags: no per-character float matrix on a huge page
+    begins = np.cumsum([0, *(len(h) + 1 for h in heads[:-1])])
+    indicators = ((flags & _LETTER) > 0, (flags & _DIGIT) > 0, upper, upper & prev_space, pause)
+    totals = np.stack([np.add.reduceat(ind, begins, dtype=np.int64) for ind in indicators], axis=1)
+    totals = totals.astype(np.float64)
+    return totals[:, 0], totals[:, 1], totals[:, 2], totals[:, 3], totals[:, 4]
 
 
 def context_features(base: FloatArray) -> FloatArray:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ingest_worker.pipeline.text.cues import PHOTO_CREDIT
+from ingest_worker.pipeline.text.cues import PHOTO_CREDIT, PHOTO_CREDIT_WORDS
 from ingest_worker.pipeline.text.dates import looks_like_date, parse_date
 from ingest_worker.pipeline.text.segment import (
     BODY,
@@ -211,7 +211,8 @@ def _captions(lines: list[Line], meta: TextMetadata) -> None:
         # a body line is a caption only when short: long prose may quote an agency or a photographer
         if line.kind == BODY and len(line.text) > MAX_BODY_CAPTION:
             continue
-        if PHOTO_CREDIT.search(line.scan):
+        lowered = line.scan.lower()
+        if any(word in lowered for word in PHOTO_CREDIT_WORDS) and PHOTO_CREDIT.search(line.scan):
             meta.captions.append(line.text)
             _take(line, CAPTION, "photo_credit", meta)
 

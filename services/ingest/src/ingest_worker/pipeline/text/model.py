@@ -1,16 +1,18 @@
-"""The learned line model: two stacked logistic regressions and a contiguity smoother.
+"""The learned line model: boosted trees (or a regression) per line, and a contiguity smoother.
 
-Stage one scores each line from its own and its neighbourhood's features. Stage two sees
-those scores averaged over windows around the line (a body line sits among body lines) and
-rescores. Last, a two-state Viterbi pass pays ``switch_cost`` for every change between body
-and furniture, so the kept text comes out as a few contiguous runs instead of a scatter: the
-"main content is contiguous" prior. Weights live in ``model.json`` beside this file and are
-produced by ``bench/quality/train_lines.py``; inference is numpy only.
+Stage one scores each line from its own and its neighbourhood's features; by default it is a
+forest of boosted trees, exported from scikit-learn at training time and walked here with
+numpy for all lines of a page at once. An optional stage two sees those scores averaged over
+windows around the line (a body line sits among body lines) and rescores. Last, a two-state
+Viterbi pass may pay ``switch_cost`` for every change between body and furniture. Weights
+live in ``model.json`` beside this file and are produced by ``bench/quality/train_lines.py``;
+inference is numpy only.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -64,14 +66,119 @@ class Scorer:
         return out
 
 
+#: Lines walked through the forest at once: keeps its work arrays to a few megabytes.
+_FOREST_ROWS = 2048
+
+
+@dataclass(frozen=True)
+class Forest:
+    """Boosted regression trees, evaluated for all lines of a page at once (numpy, no sklearn).
+
+    Lines interact with features non-linearly (a short line is body only among prose), which
+    a linear stage cannot express. Each tree is stored complete to ``depth`` in heap order
+    (children of node ``k`` are ``2k+1`` and ``2k+2``; a leaf above the last level is padded
+    with never-taken splits), so ``depth`` rounds of numpy fancy indexing walk every line down
+    every tree together: a fraction of a millisecond per page instead of a Python loop per
+    line and tree. Trees split raw (unstandardised) features; a line goes right when its
+    value is above the threshold, as in scikit-learn.
+    """
+
+    feature: npt.NDArray[np.intp]  # (trees, 2**depth - 1)
+    threshold: FloatArray  # (trees, 2**depth - 1); +inf on padding
+    value: FloatArray  # (trees, 2**depth): leaf values, left to right
+    depth: int
+    bias: float
+
+    def __call__(self, x: FloatArray) -> FloatArray:
+        if x.shape[0] > _FOREST_ROWS:  # bounded (lines × trees) work arrays on a huge page
+            parts = [self(x[i : i + _FOREST_ROWS]) for i in range(0, x.shape[0], _FOREST_ROWS)]
+            return np.concatenate(parts)
+        n, width = x.shape
+        trees, inner = self.feature.shape
+        if n == 0 or trees == 0:
+            return np.full(n, self.bias)
+        flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
+        offsets = (np.arange(n, dtype=np.intp) * width)[:, None]
+        tree_base = (np.arange(trees, dtype=np.intp) * inner)[None, :]
+        features, thresholds = self.feature.ravel(), self.threshold.ravel()
+        if self.depth == 0:
+            return np.full(n, self.bias + float(self.value[:, 0].sum()))
+        # every line starts at the root: the first split is one column gather per tree
+        node = 1 + (x[:, self.feature[:, 0]] > self.threshold[:, 0]).astype(np.intp)
+        for _ in range(self.depth - 1):
+            at = tree_base + node
+            node = 2 * node + 1 + (flat[offsets + features[at]] > thresholds[at])
+        leaf_base = (np.arange(trees, dtype=np.intp) * (inner + 1))[None, :]
+        out: FloatArray = self.value.ravel()[leaf_base + node - inner].sum(axis=1) + self.bias
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Forest:
+        depth = int(data["depth"])
+        inner = 2**depth - 1
+        trees = data["trees"]
+        feature = np.zeros((len(trees), inner), dtype=np.intp)
+        threshold = np.full((len(trees), inner), np.inf)
+        value = np.zeros((len(trees), inner + 1))
+        for t, tree in enumerate(trees):
+            feature[t] = tree["feature"]
+            threshold[t] = [math.inf if v is None else v for v in tree["threshold"]]
+            value[t] = tree["value"]
+        return cls(feature=feature, threshold=threshold, value=value, depth=depth, bias=float(data["bias"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        trees = [
+            {
+                "feature": [int(v) for v in feature],
+                "threshold": [None if math.isinf(v) else float(v) for v in threshold],
+                "value": _rounded(value),
+            }
+            for feature, threshold, value in zip(self.feature, self.threshold, self.value, strict=True)
+        ]
+        return {"kind": "forest", "depth": self.depth, "bias": round(self.bias, 6), "trees": trees}
+
+    @classmethod
+    def from_nodes(cls, trees: list[list[tuple[int, float, int, int, float]]], bias: float) -> Forest:
+        """From node lists ``(feature, threshold, left, right, value)``, leaves having ``left < 0``."""
+        depth = max((_depth(tree, 0) for tree in trees), default=0)
+        inner = 2**depth - 1
+        feature = np.zeros((len(trees), inner), dtype=np.intp)
+        threshold = np.full((len(trees), inner), np.inf)
+        value = np.zeros((len(trees), inner + 1))
+        for t, tree in enumerate(trees):
+            stack = [(0, 0, 0)]  # (node, heap position, level)
+            while stack:
+                node, pos, level = stack.pop()
+                f, thr, left, right, v = tree[node]
+                if level == depth:
+                    value[t, pos - inner] = v
+                elif left < 0:  # an early leaf: both padded subtrees end in its value
+                    stack.extend(((node, 2 * pos + 1, level + 1), (node, 2 * pos + 2, level + 1)))
+                else:
+                    feature[t, pos], threshold[t, pos] = f, thr
+                    stack.extend(((left, 2 * pos + 1, level + 1), (right, 2 * pos + 2, level + 1)))
+        return cls(feature=feature, threshold=threshold, value=value, depth=depth, bias=bias)
+
+
+def _depth(tree: list[tuple[int, float, int, int, float]], node: int) -> int:
+    """Edges on the longest path from ``node`` down to a leaf."""
+    _, _, left, right, _ = tree[node]
+    return 0 if left < 0 else 1 + max(_depth(tree, left), _depth(tree, right))
+
+
+def scorer_from_dict(data: dict[str, Any]) -> Scorer | Forest:
+    """A stage as saved in model.json: trees when it says so, else a (hidden-layer) regression."""
+    return Forest.from_dict(data) if data.get("kind") == "forest" else Scorer.from_dict(data)
+
+
 @dataclass(frozen=True)
 class LineModel:
     """Both stages, the input standardisation, and the decision settings."""
 
     mean: FloatArray
     scale: FloatArray
-    stage1: Scorer
-    stage2: Scorer | None = None
+    stage1: Scorer | Forest
+    stage2: Scorer | Forest | None = None
     threshold: float = 0.0
     switch_cost: float = 0.0
 
@@ -84,8 +191,8 @@ class LineModel:
         return cls(
             mean=np.asarray(data["mean"], dtype=np.float64),
             scale=np.asarray(data["scale"], dtype=np.float64),
-            stage1=Scorer.from_dict(data["stage1"]),
-            stage2=Scorer.from_dict(data["stage2"]) if data.get("stage2") else None,
+            stage1=scorer_from_dict(data["stage1"]),
+            stage2=scorer_from_dict(data["stage2"]) if data.get("stage2") else None,
             threshold=float(data.get("threshold", 0.0)),
             switch_cost=float(data.get("switch_cost", 0.0)),
         )
@@ -104,10 +211,11 @@ class LineModel:
     def scores(self, features: FloatArray) -> FloatArray:
         """Final log-odds per line (before smoothing)."""
         standard = (features - self.mean) / self.scale
-        first = self.stage1(standard)
+        first = self.stage1(features if isinstance(self.stage1, Forest) else standard)
         if self.stage2 is None:
             return first
-        return self.stage2(np.hstack([standard, score_context(first)]))
+        second_input = features if isinstance(self.stage2, Forest) else standard
+        return self.stage2(np.hstack([second_input, score_context(first)]))
 
     def decide(self, features: FloatArray) -> npt.NDArray[np.bool_]:
         """Which lines are article text, smoothed towards contiguous runs."""

@@ -96,7 +96,13 @@ def segment(text: str) -> Layout:
     raw_lines = text.split("\n")
     if len(raw_lines) > MAX_LINES:
         raise Reject(f"too many lines for an article: {len(raw_lines)} (limit {MAX_LINES})")
-    layout = _layout(raw_lines, paragraphs=False)
+    longest = max(map(len, raw_lines))
+    if longest > MAX_LINE_CHARS:
+        raise Reject(f"a line of {longest} characters is not article text (limit {MAX_LINE_CHARS})")
+    # neither pattern touches a newline, so cleaning the whole text at once cleans every line
+    if _CONTROLS.search(text):
+        text = _CONTROLS.sub(" ", text)
+    layout = _layout(_SPACES.sub(" ", text).split("\n"), paragraphs=False, clean=False)
     return _unwrap(layout) if hard_wrapped(layout.lines) else layout
 
 
@@ -137,7 +143,8 @@ def layout_from_paragraphs(paragraphs: Sequence[str]) -> Layout:
     return _layout(paragraphs, paragraphs=True)
 
 
-def _layout(raw_lines: Iterable[str], *, paragraphs: bool) -> Layout:
+def _layout(raw_lines: Iterable[str], *, paragraphs: bool, clean: bool = True) -> Layout:
+    """Lines and blocks; ``clean=False`` when the caller already cleaned the text as a whole."""
     layout = Layout()
     block = 0
     pending_break = False
@@ -145,7 +152,7 @@ def _layout(raw_lines: Iterable[str], *, paragraphs: bool) -> Layout:
     for raw in raw_lines:
         if len(raw) > MAX_LINE_CHARS:
             raise Reject(f"a line of {len(raw)} characters is not article text (limit {MAX_LINE_CHARS})")
-        cleaned = clean_line(raw)
+        cleaned = clean_line(raw) if clean else raw.strip()
         if not cleaned:
             pending_break = True
             continue
