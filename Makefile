@@ -23,8 +23,8 @@ tools: setup
 run: setup
 	@exec $(BIN)/python -m ingest_devstack
 
-## test: unit, integration (real Redis, SeaweedFS, Celery) and end-to-end tests
-test: setup tools
+## test: lint, then unit, integration (real Redis, SeaweedFS, Celery) and end-to-end tests
+test: setup tools lint
 	$(BIN)/python -m pytest
 
 test-unit: setup
@@ -33,7 +33,7 @@ test-unit: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy services clients
+	$(BIN)/mypy services clients tests bench
 
 bench: setup
 	$(BIN)/python -m bench.quality.run
