@@ -35,6 +35,9 @@ _COMMON = BASE_NAMES.index("source_common")
 _LONG_PROSE = BASE_NAMES.index("long_prose")
 _DENSITY = BASE_NAMES.index("stop_density")
 _FULL_STOP = tuple(".!?…。！？")
+#: What ends the header above the body: a sentence's end, or a lead-in's colon or comma.
+_LEAD_IN = (*_FULL_STOP, ":", ",", "：", "，")
+_CLOSING_QUOTES = "“”\"'»«„"
 
 
 def page_stoplist(lines: Sequence[Line], language: str | None) -> frozenset[str]:
@@ -92,9 +95,18 @@ def classify(
 
 
 def _prose_beside_body(keep: npt.NDArray[np.bool_], features: FloatArray, lines: Sequence[Line]) -> None:
-    """A whole prose sentence next to kept text is kept: the model's page-scale priors miss short texts."""
+    """A whole prose sentence next to kept text is kept: the model's page-scale priors miss short texts.
+
+    So is a lead-in ending in a colon between kept lines ("You will need:"): it introduces them.
+    """
+    last = len(lines) - 1
     for i in range(len(lines)):
-        if keep[i] or features[i, _DENSITY] < 0.3 or len(lines[i].text) < 100:
+        if keep[i]:
+            continue
+        if 0 < i < last and keep[i - 1] and keep[i + 1] and lines[i].text.endswith(":"):
+            keep[i] = True
+            continue
+        if features[i, _DENSITY] < 0.3 or len(lines[i].text) < 100:
             continue
         if not lines[i].text.endswith(_FULL_STOP):
             continue
@@ -105,11 +117,13 @@ def _prose_beside_body(keep: npt.NDArray[np.bool_], features: FloatArray, lines:
 def _header_above_body(keep: npt.NDArray[np.bool_], lines: Sequence[Line]) -> None:
     """Short unpunctuated lines before the first paragraph are the header (headline, byline, date).
 
-    They go to the metadata stage, which reads title, byline and date from above the body.
+    They go to the metadata stage, which reads title, byline and date from above the body. A
+    line ending in a colon or comma ("Dear readers,", "The court's guidance:") leads into the
+    text, so the body starts there; closing quotes do not hide a sentence's end.
     """
     for i, line in enumerate(lines):
         if not keep[i]:
             continue
-        if len(line.text) >= SHORT_CHARS or line.text.endswith(_FULL_STOP):
+        if len(line.text) >= SHORT_CHARS or line.text.rstrip(_CLOSING_QUOTES).endswith(_LEAD_IN):
             return
         keep[i] = False

@@ -56,6 +56,8 @@ _DESIGNED = re.compile(r"\b(design|developed|powered|built|hosted|theme)\b", re.
 
 #: A standfirst is one paragraph of this many characters at most.
 MAX_STANDFIRST = 600
+#: The headline a standfirst follows (and that is said again below it) is this many lines above it.
+STANDFIRST_HEADLINE_LINES = 1
 MAX_CAPTION = 300
 MAX_BODY_CAPTION = 200
 #: Lines above the body that may hold headline, byline and date.
@@ -151,7 +153,13 @@ def parse_byline(text: str) -> list[str]:
 
 
 def _standfirst(lines: list[Line], body: list[Line], meta: TextMetadata, language: str | None) -> None:
-    """The first body paragraph is a standfirst when byline, date or a repeated headline follow it."""
+    """The first body paragraph is a standfirst when it sits inside the page's header block.
+
+    That block is headline, standfirst, then byline or date and the headline said again (a
+    page dump prints the title, then the H1 over the article), then the article. A first
+    paragraph followed only by a byline or date is usually the article's own opening (news
+    sites print the date between headline and text), so it stays in the body.
+    """
     if len(body) < 2:
         return
     first = body[0]
@@ -160,20 +168,25 @@ def _standfirst(lines: list[Line], body: list[Line], meta: TextMetadata, languag
     if len(first.text) > MAX_STANDFIRST or not first.last_in_block:
         return
     between = lines[first.index + 1 : second.index]
-    signals = 0
+    headline = {
+        line.key
+        for line in lines[max(0, first.index - STANDFIRST_HEADLINE_LINES) : first.index]
+        if len(line.text.split()) >= 3  # a headline, not a section name the menu says again
+    }
+    if not any(line.kind == REPEAT and line.key in headline for line in between):
+        return
+    if not any(
+        line.kind in (BYLINE, DATE)
+        or parse_byline(line.text)
+        or (looks_like_date(line.text) and parse_date(line.text, language))
+        for line in between
+    ):
+        return
+    meta.description = first.text
+    _take(first, DESCRIPTION, "standfirst", meta)
     for line in between:
-        if (
-            line.kind in (BYLINE, DATE, REPEAT)
-            or parse_byline(line.text)
-            or (looks_like_date(line.text) and parse_date(line.text, language))
-        ):
-            signals += 1
-    if signals:
-        meta.description = first.text
-        _take(first, DESCRIPTION, "standfirst", meta)
-        for line in between:
-            if line.kind == BODY:  # byline or kicker between standfirst and article: header zone
-                line.mark(BOILERPLATE, "short_fragment")
+        if line.kind == BODY:  # byline or kicker between standfirst and article: header zone
+            line.mark(BOILERPLATE, "short_fragment")
 
 
 def _paragraph_like(line: Line) -> bool:

@@ -69,7 +69,7 @@ _UNIVERSAL_LANGUAGES = (
     "en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "cs", "sk", "sv",
     "da", "nb", "fi", "hu", "tr", "ro", "el", "uk", "id", "ca", "hr", "sl",
     "bg", "lt", "lv", "et", "sr", "vi", "ar", "fa", "he", "hi",
-)
+)  # fmt: skip
 #: Function words taken from the top of each frequency-ordered list.
 _UNIVERSAL_TOP = 40
 
