@@ -192,3 +192,13 @@ def test_the_whole_pipeline_joins_paragraphs_with_one_blank_line() -> None:
     )
     assert doc.body == "\n\n".join(PARAGRAPHS)
     assert doc.language == "en"
+
+
+def test_a_wire_dateline_in_an_html_article_fills_the_dateline_and_leaves_the_body() -> None:
+    wire = ["Moscow [Russia], July 2 (ANI): " + PARAGRAPHS[0], *PARAGRAPHS[1:]]
+    doc = build_pipeline().run(
+        Article(raw=page(paragraphs=wire).encode(), filename="wire.html"), StageContext(dedup_enabled=False)
+    )
+    assert (doc.dateline_place, doc.dateline_agency) == ("Moscow, Russia", "ANI")
+    assert doc.body.startswith("The city council approved")
+    assert any(r.reason == "dateline" and r.text == "Moscow [Russia], July 2 (ANI):" for r in doc.removed)

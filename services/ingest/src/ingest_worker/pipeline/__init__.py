@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ingest_worker.pipeline.base import Article, Pipeline, Reject, StageContext
+from ingest_worker.pipeline.dateline import ExtractDateline
 from ingest_worker.pipeline.decode import Decode
 from ingest_worker.pipeline.dedup import Deduplicate, Fingerprint
 from ingest_worker.pipeline.detect import DetectFormat
@@ -22,6 +23,7 @@ def build_pipeline() -> Pipeline:
             DetectFormat(),
             Decode(),
             ExtractHtml(),
+            ExtractDateline(),
             *text_stages(),
             Normalise(),
             DetectLanguage(),

@@ -251,6 +251,17 @@ def _dateline(line: Line, meta: TextMetadata) -> None:
     line.text = line.text[match.end() :]
 
 
+def split_dateline(paragraph: str) -> tuple[str | None, str | None, str, str] | None:
+    """(place, agency, opening, rest) of a wire-style opening, for text that is already a
+    paragraph (HTML extraction); None when the paragraph does not open with a dateline."""
+    line = Line(text=paragraph, index=0, block=0, first_in_block=True, last_in_block=True)
+    meta = TextMetadata()
+    _dateline(line, meta)
+    if not meta.removed:
+        return None
+    return meta.dateline_place, meta.dateline_agency, meta.removed[0][0], line.text.lstrip()
+
+
 def site_name_from_copyright(text: str) -> str | None:
     """ "Copyright 2022 © TKG: A public media project" → "TKG"; None for "Designed by ..." lines."""
     scan = text[:200]
