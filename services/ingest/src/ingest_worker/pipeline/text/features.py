@@ -106,6 +106,8 @@ WINDOWS: tuple[tuple[str, int, int], ...] = (
     ("around8", 8, 8),
     ("around20", 20, 20),
 )
+_WINDOW_BEFORE = np.array([before for _, before, _ in WINDOWS], dtype=np.intp)
+_WINDOW_AFTER = np.array([after for _, _, after in WINDOWS], dtype=np.intp)
 REGION_NAMES: tuple[str, ...] = (
     "region_mass",
     "region_distance",
@@ -114,6 +116,8 @@ REGION_NAMES: tuple[str, ...] = (
     "page_lines",
     "prose_gap_before",
     "prose_gap_after",
+    "list_run",
+    "list_bounded",
 )
 FEATURE_NAMES: tuple[str, ...] = (
     *BASE_NAMES,
@@ -308,13 +312,14 @@ def context_features(base: FloatArray) -> FloatArray:
     ones = np.zeros(n + 2 * pad)
     ones[pad : pad + n] = 1.0
     count_cum = np.concatenate([[0.0], np.cumsum(ones)])
-    parts = [base]
+    # every window at once: (windows, lines) bounds into the cumulative sums
     idx = np.arange(n) + pad
-    for _, before, after in WINDOWS:
-        lo, hi = idx - before, idx + after + 1
-        total = cumsum[hi] - cumsum[lo] - cols
-        count = count_cum[hi] - count_cum[lo] - 1.0
-        parts.append(total / np.maximum(count, 1.0)[:, None])
+    lo = idx - _WINDOW_BEFORE[:, None]
+    hi = idx + _WINDOW_AFTER[:, None] + 1
+    total = cumsum[hi] - cumsum[lo] - cols
+    count = np.maximum(count_cum[hi] - count_cum[lo] - 1.0, 1.0)
+    averaged = (total / count[:, :, None]).transpose(1, 0, 2).reshape(n, len(WINDOWS) * cols.shape[1])
+    parts = [base, averaged]
     # the article is one dense run of prose: mass of long prose lines in a ±5 window
     mass = base[:, BASE_NAMES.index("long_prose")] * base[:, 0]
     mass_cum = np.concatenate([[0.0], np.cumsum(mass)])
@@ -331,6 +336,8 @@ def context_features(base: FloatArray) -> FloatArray:
         region[:, 3] = np.arange(n) > prose[-1]
     region[:, 4] = math.log1p(n) / 5.0
     region[:, 5], region[:, 6] = _gaps(mass > 0)
+    if n:
+        region[:, 7], region[:, 8] = _list_runs(base[:, 0], mass > 0)
     parts.append(region)
     return np.hstack(parts)
 
@@ -346,6 +353,32 @@ def line_features(
     """The model's input: one row of ``FEATURE_NAMES`` per line, plus each line's cue."""
     base, cues = base_features(lines, stops, repeated=repeated, is_common=is_common, headline=headline)
     return context_features(base), cues
+
+
+#: Lines shorter than this (log1p of characters: about 100) can be list items.
+LIST_CHARS = 4.6
+#: Neighbouring list items differ by less than this in log length.
+LIST_SIMILAR = 0.5
+
+
+def _list_runs(lc: FloatArray, prose: npt.NDArray[np.bool_]) -> tuple[FloatArray, FloatArray]:
+    """Length of the run of similar short lines a line belongs to, and whether prose bounds it.
+
+    Lists inside an article (ingredients, steps, specs) are runs of short lines of similar
+    length with prose just before and just after; menus are runs too, but rarely between prose.
+    """
+    n = lc.shape[0]
+    short = lc < LIST_CHARS
+    breaks = np.ones(n + 1, dtype=bool)  # a run starts at each True; the extra one closes the last
+    breaks[1:n] = ~(short[:-1] & short[1:] & (np.abs(np.diff(lc)) < LIST_SIMILAR))
+    edges = np.flatnonzero(breaks)
+    run_id = np.cumsum(breaks[:n]) - 1
+    near = np.zeros(n + 4, dtype=bool)  # near[j]: line j - 2 is prose
+    near[2 : n + 2] = prose
+    first, last = edges[:-1], edges[1:] - 1
+    bounded = (near[first] | near[first + 1]) & (near[last + 3] | near[last + 4]) & (last > first)
+    size = np.log1p(np.diff(edges)) / 3.0
+    return np.where(short, size[run_id], 0.0), (bounded[run_id] & short).astype(np.float64)
 
 
 def _gaps(flags: npt.NDArray[np.bool_]) -> tuple[FloatArray, FloatArray]:
