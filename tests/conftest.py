@@ -17,11 +17,12 @@ import httpx
 import pytest
 import redis
 
+from ingest_core.ids import new_id
 from ingest_core.jobs import JobStore, NewDocument
 from ingest_core.keys import raw_key
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
-from ingest_core.tasks import DocumentMessage
+from ingest_core.tasks import BatchDocument, BatchMessage, Locator
 from ingest_devstack.servers import ApiServer, RedisServer, SeaweedS3, Worker
 
 REPO = Path(__file__).resolve().parents[1]
@@ -162,23 +163,30 @@ def distinct_articles() -> list[bytes]:
 @pytest.fixture
 def enqueue_directly(
     redis_client: redis.Redis[bytes], object_store: ObjectStore, collection: str
-) -> Callable[[bytes], DocumentMessage]:
-    """Registers a one-document job the way the API does and returns its task message,
-    without sending it: tests then run the worker's code on it themselves."""
+) -> Callable[..., BatchMessage]:
+    """Registers a job the way the API does (stored upload, documents, batch in the outbox) and
+    returns its batch message without sending it: tests then run the worker's code on it."""
 
-    def register(body: bytes) -> DocumentMessage:
-        sha = hashlib.sha256(body).hexdigest()
-        object_store.put_if_absent(raw_key(collection, sha), body)
-        doc = NewDocument("a.txt", raw_key(collection, sha), sha, len(body))
-        job_id = JobStore(redis_client).create_job(collection, [doc])
-        return DocumentMessage(
-            job_id=job_id,
-            doc_id=doc.doc_id,
-            collection=collection,
-            raw_key=doc.raw_key,
-            sha256=sha,
-            size_bytes=len(body),
-            filename="a.txt",
+    def register(*bodies: bytes, dispatch_by: float | None = None) -> BatchMessage:
+        documents, batch_documents = [], []
+        for number, body in enumerate(bodies):
+            sha = hashlib.sha256(body).hexdigest()
+            object_store.put_if_absent(raw_key(collection, sha), body)
+            doc = NewDocument(f"a{number}.txt")
+            documents.append(doc)
+            locator = Locator(raw_key=raw_key(collection, sha), length=len(body))
+            batch_documents.append(BatchDocument(doc_id=doc.doc_id, filename=doc.filename, locator=locator))
+        job_id = new_id()
+        message = BatchMessage(
+            batch_id=new_id(), job_id=job_id, collection=collection, documents=batch_documents
         )
+        JobStore(redis_client).create_job(
+            collection,
+            documents,
+            job_id=job_id,
+            batches=[(message.batch_id, message.model_dump_json())],
+            dispatch_by=dispatch_by if dispatch_by is not None else time.time() + 3600,
+        )
+        return message
 
     return register

@@ -153,10 +153,10 @@ def test_archives_fan_out_into_one_document_per_member(
         ).json()["id"],
     )
     docs = _by_name(job)
-    assert set(docs) == {"batch.zip/news/wire.txt", "batch.zip/news/page.txt", "more.tar.gz/copy.txt"}
-    assert docs["batch.zip/news/wire.txt"]["status"] == "stored"
-    assert docs["batch.zip/news/page.txt"]["status"] == "stored"
-    assert docs["more.tar.gz/copy.txt"]["status"] == "duplicate"
+    assert set(docs) == {"batch.zip!news/wire.txt", "batch.zip!news/page.txt", "more.tar.gz!copy.txt"}
+    assert docs["batch.zip!news/wire.txt"]["status"] == "stored"
+    assert docs["batch.zip!news/page.txt"]["status"] == "stored"
+    assert docs["more.tar.gz!copy.txt"]["status"] == "duplicate"
 
 
 def test_a_corrupt_archive_is_one_rejected_document(
@@ -192,10 +192,10 @@ def test_a_json_lines_batch_gives_one_document_per_line(
     ]
     job = wait_job(api, _upload(api, collection, [("batch.jsonl", "\n".join(lines).encode())]).json()["id"])
     docs = _by_name(job)
-    assert docs["batch.jsonl:1"]["status"] == "stored"
-    assert docs["batch.jsonl:2"]["status"] == "rejected" and "JSON" in docs["batch.jsonl:2"]["error"]
-    assert docs["batch.jsonl:3"]["status"] == "stored"
-    record = api.get(f"/v1/records/{docs['batch.jsonl:1']['record_id']}").json()
+    assert docs["batch.jsonl!1"]["status"] == "stored"
+    assert docs["batch.jsonl!2"]["status"] == "rejected" and "JSON" in docs["batch.jsonl!2"]["error"]
+    assert docs["batch.jsonl!3"]["status"] == "stored"
+    record = api.get(f"/v1/records/{docs['batch.jsonl!1']['record_id']}").json()
     assert record["title"] == "Given title"
     assert record["source"]["url"] == "https://example.org/a"
 

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import redis
 
 from ingest_core.ids import new_id
-from ingest_core.jobs import JobStore, NewDocument
+from ingest_core.jobs import DocOutcome, JobStore, NewDocument
 from ingest_core.schema import DocStatus, JobStatus
 
 pytestmark = pytest.mark.integration
 
 
 def _docs(n: int) -> list[NewDocument]:
-    return [
-        NewDocument(filename=f"f{i}.txt", raw_key=f"raw/c/{i}", sha256=str(i), size_bytes=1) for i in range(n)
-    ]
+    return [NewDocument(filename=f"f{i}.txt") for i in range(n)]
 
 
 def _counts_add_up(store: JobStore, job_id: str) -> None:
@@ -117,7 +116,7 @@ def test_documents_refused_at_upload_start_rejected_with_their_reason(
     redis_client: redis.Redis[bytes],
 ) -> None:
     store = JobStore(redis_client)
-    docs = [*_docs(1), NewDocument("big.txt", "", "", 10**9, rejected_reason="file too large")]
+    docs = [*_docs(1), NewDocument("big.txt", rejected_reason="file too large")]
     job_id = store.create_job("c", docs)
     job = store.get_job(job_id)
     assert job is not None
@@ -151,11 +150,96 @@ def test_cancel_rejects_queued_documents_and_leaves_started_ones(redis_client: r
 def test_the_feed_lists_each_record_once_in_publication_order(redis_client: redis.Redis[bytes]) -> None:
     store = JobStore(redis_client)
     collection = new_id().lower()
-    ids = [new_id() for _ in range(5)]
-    for rid in [*ids, ids[0], ids[2]]:  # republishing after a redelivery adds nothing
-        store.publish_record(collection, rid, f"records/v1/{collection}/{rid}.json")
+    docs = _docs(5)
+    job_id = store.create_job(collection, docs)
+    ids = [new_id() for _ in docs]
+
+    def stored(index: int) -> DocOutcome:
+        key = f"records/v1/{collection}/{ids[index]}.json"
+        return DocOutcome(docs[index].doc_id, DocStatus.stored, record_id=ids[index], record_key=key)
+
+    store.finish_many(job_id, collection, [stored(0), stored(1)])
+    store.finish_many(job_id, collection, [stored(0), stored(2), stored(3), stored(4), stored(2)])
     page = store.feed(collection, None, 3)
     assert [rid for _, rid, _ in page] == ids[:3]
     rest = store.feed(collection, page[-1][0], 10)
     assert [rid for _, rid, _ in rest] == ids[3:]
     assert store.record_key(ids[4]) == f"records/v1/{collection}/{ids[4]}.json"
+    _counts_add_up(store, job_id)
+
+
+def _job_with_batches(
+    store: JobStore, docs: int, per_batch: int, dispatch_by: float
+) -> tuple[str, list[str]]:
+    documents = _docs(docs)
+    batches = [(new_id(), "{}") for _ in range(0, docs, per_batch)]
+    job_id = store.create_job("c", documents, batches=batches, dispatch_by=dispatch_by)
+    return job_id, [b for b, _ in batches]
+
+
+def test_a_registered_batch_falls_due_unless_it_is_sent_and_only_one_watchdog_takes_it(
+    redis_client: redis.Redis[bytes],
+) -> None:
+    store = JobStore(redis_client)
+    now = time.time()
+    _, [sent, orphan] = _job_with_batches(store, 4, 2, dispatch_by=now + 5)
+    assert not {sent, orphan} & set(store.overdue_batches(now))
+    store.mark_sent([sent], now + 900)
+    later = now + 10
+    assert orphan in store.overdue_batches(later) and sent not in store.overdue_batches(later)
+    assert store.take_for_redispatch(orphan, later, later + 900) == "{}"
+    assert store.take_for_redispatch(orphan, later, later + 900) is None  # a second watchdog
+    assert orphan not in store.overdue_batches(later)
+
+
+def test_a_claimed_batch_is_held_by_its_lease_and_released_when_done(
+    redis_client: redis.Redis[bytes],
+) -> None:
+    store = JobStore(redis_client)
+    now = time.time()
+    job_id, [batch] = _job_with_batches(store, 2, 2, dispatch_by=now)
+    docs = [d.id for d in store.get_job(job_id).documents]  # type: ignore[union-attr]
+    verdicts = store.claim(job_id, docs, [new_id(), new_id()], batch_id=batch, lease_until=now + 15)
+    assert verdicts is not None and all(v.go and v.attempts == 1 for v in verdicts)
+    store.mark_sent([batch], now + 900)  # a late sender must not stretch the lease
+    assert batch not in store.overdue_batches(now + 14)
+    assert batch in store.overdue_batches(now + 16)  # the worker stopped renewing: it is orphaned
+    outcomes = [DocOutcome(d, DocStatus.rejected, error="empty") for d in docs]
+    store.finish_many(job_id, "c", outcomes, batch_id=batch, batch_done=True)
+    assert batch not in store.overdue_batches(now + 10_000)
+    assert store.claim(job_id, docs, [new_id(), new_id()], batch_id=batch) is None
+
+
+def test_documents_page_by_cursor_and_filter_by_status(redis_client: redis.Redis[bytes]) -> None:
+    store = JobStore(redis_client)
+    docs = _docs(25)
+    job_id = store.create_job("c", docs)
+    store.finish_many(job_id, "c", [DocOutcome(d.doc_id, DocStatus.failed, error="x") for d in docs[::5]])
+    seen, cursor = [], None
+    while True:
+        page = store.documents(job_id, limit=10, cursor=cursor)
+        seen += [d.id for d in page.documents]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [d.doc_id for d in docs]
+    failed: list[str] = []
+    cursor = None
+    while True:
+        page = store.documents(job_id, limit=2, cursor=cursor, status=DocStatus.failed)
+        failed += [d.id for d in page.documents]
+        if (cursor := page.next_cursor) is None:
+            break
+    assert failed == [d.doc_id for d in docs[::5]]
+
+
+def test_a_finished_job_awaits_its_summary_then_expires_from_redis(redis_client: redis.Redis[bytes]) -> None:
+    store = JobStore(redis_client)
+    docs = _docs(1)
+    job_id = store.create_job("c", docs)
+    assert store.finish(job_id, docs[0].doc_id, DocStatus.rejected, error="empty").job_finished
+    assert job_id in store.overdue_summaries(time.time() + 1)
+    store.summary_written(job_id, retention_seconds=600)
+    assert job_id not in store.overdue_summaries(time.time() + 1)
+    assert 0 < redis_client.ttl(store.keys.job(job_id)) <= 600
+    assert 0 < redis_client.ttl(store.keys.doc(docs[0].doc_id)) <= 600

@@ -1,4 +1,4 @@
-"""At-least-once delivery: a task run twice, or a worker process killed mid-batch, loses and
+"""At-least-once delivery: a batch run twice, or a worker process killed mid-batch, loses and
 duplicates nothing."""
 
 from __future__ import annotations
@@ -17,44 +17,49 @@ from ingest_core.ids import new_id
 from ingest_core.keys import record_prefix
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
-from ingest_core.tasks import DocumentMessage
+from ingest_core.tasks import BatchMessage, Locator
 from ingest_devstack.servers import Worker
-from ingest_worker.tasks import build_runtime, handle_document
+from ingest_worker.tasks import build_runtime, run_batch
 
 pytestmark = pytest.mark.integration
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 ARTICLE = (SAMPLES / "000_db929eefe4fa1c71.txt").read_bytes()
+OTHER = (SAMPLES / "001_97712b54962e7890.txt").read_bytes()
 
 
-def test_a_task_interrupted_after_dedup_and_run_again_stores_its_record_once(
+def test_a_batch_interrupted_after_claiming_and_run_again_stores_each_record_once(
     stack_settings: Settings,
     object_store: ObjectStore,
     collection: str,
-    enqueue_directly: Callable[[bytes], DocumentMessage],
+    enqueue_directly: Callable[..., BatchMessage],
+) -> None:
+    rt = build_runtime(stack_settings)
+    msg = enqueue_directly(ARTICLE, OTHER)
+    ids = [d.doc_id for d in msg.documents]
+    # The first delivery claims the batch and reserves record ids, then "dies".
+    first = rt.jobs.claim(msg.job_id, ids, [new_id(), new_id()], batch_id=msg.batch_id)
+    assert first is not None
+    # The delivery sent again runs to the end; a third finds the batch finished.
+    assert run_batch(msg, rt) == "done"
+    assert run_batch(msg, rt) == "skipped"
+    job = rt.jobs.get_job(msg.job_id)
+    assert job is not None
+    assert [d.record_id for d in job.documents] == [v.record_id for v in first]
+    assert [d.attempts for d in job.documents] == [2, 2]
+    assert job.counts.stored == 2 and job.counts.total == 2
+    assert len(object_store.list_after(record_prefix(collection))) == 2
+    assert [rid for _, rid, _ in rt.jobs.feed(collection, None, 10)] == [v.record_id for v in first]
+
+
+def test_a_missing_upload_fails_its_documents_with_a_reason(
+    stack_settings: Settings, collection: str, enqueue_directly: Callable[..., BatchMessage]
 ) -> None:
     rt = build_runtime(stack_settings)
     msg = enqueue_directly(ARTICLE)
-    # First delivery gets as far as claiming its record id and the dedup index, then "dies".
-    verdict = rt.jobs.start(msg.job_id, msg.doc_id, new_id())
-    # The redelivered task runs to the end; a third delivery finds the document finished.
-    assert handle_document(msg, rt) == "stored"
-    assert handle_document(msg, rt) == "skipped"
-    job = rt.jobs.get_job(msg.job_id)
-    assert job is not None
-    assert job.documents[0].record_id == verdict.record_id
-    assert job.documents[0].attempts == 2
-    assert job.counts.stored == 1 and job.counts.total == 1
-    assert len(object_store.list_after(record_prefix(collection))) == 1
-    assert [rid for _, rid, _ in rt.jobs.feed(collection, None, 10)] == [verdict.record_id]
-
-
-def test_a_missing_raw_object_fails_the_document_with_a_reason(
-    stack_settings: Settings, collection: str, enqueue_directly: Callable[[bytes], DocumentMessage]
-) -> None:
-    rt = build_runtime(stack_settings)
-    msg = enqueue_directly(ARTICLE).model_copy(update={"raw_key": f"raw/{collection}/missing"})
-    assert handle_document(msg, rt) == "failed"
+    gone = Locator(raw_key=f"raw/{collection}/missing", length=len(ARTICLE))
+    msg.documents[0].locator = gone
+    assert run_batch(msg, rt) == "done"
     job = rt.jobs.get_job(msg.job_id)
     assert job is not None and job.status == "failed"
     assert "missing" in (job.documents[0].error or "")

@@ -1,7 +1,8 @@
-"""Storage faults during a task: retried with back-off, then recorded as failed, never lost."""
+"""Storage faults during a batch: sent again with back-off, then recorded as failed, never lost."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,9 +12,8 @@ from botocore.exceptions import EndpointConnectionError
 from ingest_core.schema import DocStatus
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
-from ingest_core.tasks import DocumentMessage
-from ingest_worker import tasks
-from ingest_worker.tasks import Runtime, build_runtime, process_document_task
+from ingest_core.tasks import BatchMessage
+from ingest_worker.tasks import Runtime, build_runtime, run_batch
 
 pytestmark = pytest.mark.integration
 
@@ -30,51 +30,56 @@ class FlakyStore(ObjectStore):
         self.failures = failures
         self.reads = 0
 
-    def get(self, key: str) -> bytes:
+    def get_range(self, key: str, start: int, end: int) -> bytes:
         self.reads += 1
         if self.reads <= self.failures:
             raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
-        return super().get(key)
+        return super().get_range(key, start, end)
 
 
-MakeRuntime = Callable[..., tuple[Runtime, "FlakyStore"]]
+def _runtime(settings: Settings, failures: int, max_retries: int = 5) -> tuple[Runtime, FlakyStore]:
+    rt = build_runtime(settings.model_copy(update={"task_max_retries": max_retries}))
+    flaky = FlakyStore(rt.store, failures)
+    rt.store = flaky
+    return rt, flaky
 
 
-@pytest.fixture
-def runtime_with(monkeypatch: pytest.MonkeyPatch, stack_settings: Settings) -> MakeRuntime:
-    def make(failures: int, max_retries: int = 5) -> tuple[Runtime, FlakyStore]:
-        settings = stack_settings.model_copy(update={"task_max_retries": max_retries})
-        rt = build_runtime(settings)
-        flaky = FlakyStore(rt.store, failures)
-        rt.store = flaky
-        monkeypatch.setattr(tasks, "runtime", lambda: rt)
-        return rt, flaky
-
-    return make
+def _deliveries(msg: BatchMessage, rt: Runtime, most: int) -> list[str]:
+    """Runs the batch as the watchdog would send it again, until it is done."""
+    results = []
+    for _ in range(most):
+        results.append(run_batch(msg, rt))
+        if results[-1] != "retry":
+            break
+    return results
 
 
-def test_a_passing_storage_outage_is_retried_until_the_document_is_stored(
-    runtime_with: MakeRuntime, enqueue_directly: Callable[[bytes], DocumentMessage]
+def test_a_passing_storage_outage_backs_off_and_the_batch_is_sent_again_until_stored(
+    stack_settings: Settings, enqueue_directly: Callable[..., BatchMessage]
 ) -> None:
-    rt, flaky = runtime_with(failures=2)
+    rt, flaky = _runtime(stack_settings, failures=2)
     msg = enqueue_directly(ARTICLE)
-    result = process_document_task.apply(args=[msg.model_dump(mode="json")])
-    assert result.result == "stored"
+    before = time.time()
+    assert run_batch(msg, rt) == "retry"
+    due = rt.redis.zscore(rt.jobs.keys.batches_due(), msg.batch_id)
+    assert due is not None and due >= before + 2  # a back-off, then the watchdog sends it
+    assert rt.jobs.last_error(msg.documents[0].doc_id) is not None
+    assert _deliveries(msg, rt, most=5) == ["retry", "done"]
     assert flaky.reads == 3
     job = rt.jobs.get_job(msg.job_id)
     assert job is not None and job.documents[0].status == DocStatus.stored
     assert job.documents[0].attempts == 3
 
 
-def test_a_lasting_storage_outage_fails_the_document_with_the_attempt_count(
-    runtime_with: MakeRuntime, enqueue_directly: Callable[[bytes], DocumentMessage]
+def test_a_lasting_storage_outage_fails_the_documents_with_the_attempt_count(
+    stack_settings: Settings, enqueue_directly: Callable[..., BatchMessage]
 ) -> None:
-    rt, _ = runtime_with(failures=100, max_retries=2)
-    msg = enqueue_directly(ARTICLE)
-    result = process_document_task.apply(args=[msg.model_dump(mode="json")])
-    assert result.result == "failed"
+    rt, _ = _runtime(stack_settings, failures=100, max_retries=2)
+    msg = enqueue_directly(ARTICLE, ARTICLE + b" Updated.")
+    assert _deliveries(msg, rt, most=5) == ["retry", "retry", "done"]
     job = rt.jobs.get_job(msg.job_id)
     assert job is not None and job.status == "failed"
-    doc = job.documents[0]
-    assert doc.status == DocStatus.failed and doc.attempts == 3
-    assert "gave up after 3 attempts" in (doc.error or "")
+    for doc in job.documents:
+        assert doc.status == DocStatus.failed and doc.attempts == 3
+        assert "gave up after 3 attempts" in (doc.error or "")
+    assert rt.jobs.overdue_batches(time.time() + 10_000).count(msg.batch_id) == 0

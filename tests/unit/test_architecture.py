@@ -41,8 +41,8 @@ def test_a_layer_does_not_import_what_sits_above_or_beside_it(
 
 
 def test_the_api_sends_tasks_by_the_name_the_worker_registers() -> None:
-    from ingest_core.tasks import PROCESS_DOCUMENT
+    from ingest_core.tasks import PROCESS_BATCH
     from ingest_worker.app import app
 
     app.loader.import_default_modules()
-    assert PROCESS_DOCUMENT in app.tasks
+    assert PROCESS_BATCH in app.tasks

@@ -96,7 +96,7 @@ def test_a_jsonl_input_gives_one_line_per_article_and_rejects_bad_json(
 
     assert result.exit_code == 0, result.output
     lines = json_lines(result.stdout)
-    assert [line["input"] for line in lines] == [f"{batch}:1", f"{batch}:2", f"{batch}:3"]
+    assert [line["input"] for line in lines] == [f"{batch}!1", f"{batch}!2", f"{batch}!3"]
     assert [line["external_id"] for line in lines] == ["wire-1", "42", None]
     assert [line["status"] for line in lines] == ["stored", "stored", "rejected"], [
         line["error"] for line in lines

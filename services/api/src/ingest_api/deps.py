@@ -10,6 +10,7 @@ import redis
 from celery import Celery
 from fastapi import Depends, Header, Request
 
+from ingest_api.changes import JobChanges
 from ingest_core.errors import Forbidden, Unauthorized
 from ingest_core.jobs import JobStore
 from ingest_core.settings import Settings
@@ -25,6 +26,7 @@ class Services:
     jobs: JobStore
     store: ObjectStore
     celery: Celery
+    changes: JobChanges
 
 
 def get_services(request: Request) -> Services:

@@ -11,6 +11,7 @@ import uvicorn
 from celery import Celery
 from fastapi import FastAPI
 
+from ingest_api.changes import JobChanges
 from ingest_api.deps import Services
 from ingest_api.errors import install_error_handlers
 from ingest_api.limits import BodySizeLimit
@@ -31,7 +32,7 @@ def make_celery_client(settings: Settings) -> Celery:
         task_default_queue=QUEUE,
         task_serializer="json",
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": int(settings.task_time_limit * 2 + 60)},
+        broker_transport_options={"visibility_timeout": 3600},
     )
     return app
 
@@ -47,14 +48,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.s3_create_bucket:
             with contextlib.suppress(Exception):  # readiness reports it; the API still starts
                 store.ensure_bucket()
+        jobs = JobStore(client)
+        changes = JobChanges(settings.redis_url, jobs.channel)
+        changes.start()
         app.state.services = Services(
             settings=settings,
             redis=client,
-            jobs=JobStore(client),
+            jobs=jobs,
             store=store,
             celery=make_celery_client(settings),
+            changes=changes,
         )
         yield
+        await changes.stop()
         client.close()
 
     app = FastAPI(

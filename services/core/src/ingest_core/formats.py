@@ -48,6 +48,8 @@ def parse_jsonl_article(line: bytes | str) -> JsonlArticle:
         obj = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise JsonlError(f"invalid JSON: {exc}") from None
+    except RecursionError:
+        raise JsonlError("invalid JSON: nested too deeply") from None
     if not isinstance(obj, dict):
         raise JsonlError("a JSON Lines article must be an object")
     external_id = _text(obj.get("id"))

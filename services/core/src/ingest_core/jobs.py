@@ -8,6 +8,8 @@ up to the number of documents even when a task is delivered twice or two workers
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -27,75 +29,165 @@ from ingest_core.schema import (
 from ingest_core.storage import ObjectStore
 
 _STATE_FIELDS = ("queued", "processing", "stored", "duplicate", "rejected", "failed")
+CHANGES_CHANNEL = "jobs:changed"  # under the key prefix; the message is the job id
 
-# KEYS: doc, job.  ARGV: new status, now, then field/value pairs to set on the doc.
-# Returns {moved (1/0/-1), previous doc status, job status, job finished now (1/0)}.
-_TRANSITION = """
+# The job's status from its counts, shared by every script that moves documents.
+# Needs: job (key), ARGV-free locals; sets `newj`, `finished`.
+_DERIVE_JOB_STATUS = """
+local function derive(job, now)
+  local j = redis.call('HMGET', job, 'status', 'total', 'stored', 'duplicate', 'rejected', 'failed')
+  local jstatus = j[1]
+  local total = tonumber(j[2])
+  local good = tonumber(j[3] or 0) + tonumber(j[4] or 0)
+  local bad = tonumber(j[5] or 0) + tonumber(j[6] or 0)
+  local was_final = (jstatus == 'succeeded' or jstatus == 'partially_failed'
+                     or jstatus == 'failed' or jstatus == 'cancelled')
+  local newj = jstatus
+  local finished = 0
+  if jstatus ~= 'cancelled' and not was_final then
+    if good + bad == total then
+      if bad == 0 then newj = 'succeeded' elseif good == 0 then newj = 'failed'
+      else newj = 'partially_failed' end
+      finished = 1
+    elseif jstatus == 'queued' then
+      newj = 'running'
+    end
+  end
+  if jstatus == 'cancelled' and good + bad == total then finished = 1 end
+  redis.call('HSET', job, 'status', newj, 'updated_at', now)
+  redis.call('HINCRBY', job, 'version', 1)
+  return newj, finished
+end
+"""
+
+# Claims a batch (or, without a batch key, single documents): each queued or processing
+# document counts an attempt and reserves its record id once, so a redelivery writes to the
+# same keys. KEYS: batch (or ''), due, job, channel-less; then one doc key per document.
+# ARGV: now, lease deadline, batch id, job id, channel, then one candidate record id per doc.
+# Returns nil when the batch is finished already, else {verdict, attempts, record id} per doc.
+_CLAIM = """
+local batch = KEYS[1]
+if batch ~= '' then
+  if redis.call('EXISTS', batch) == 0 then return nil end
+  redis.call('HSET', batch, 'state', 'claimed')
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+end
+local out = {}
+local started = 0
+for i = 4, #KEYS do
+  local dk = KEYS[i]
+  local cur = redis.call('HGET', dk, 'status')
+  if not cur then
+    table.insert(out, 'missing'); table.insert(out, 0); table.insert(out, '')
+  elseif cur ~= 'queued' and cur ~= 'processing' then
+    table.insert(out, 'skip'); table.insert(out, 0); table.insert(out, '')
+  else
+    local attempts = redis.call('HINCRBY', dk, 'attempts', 1)
+    redis.call('HSETNX', dk, 'record_id_reserved', ARGV[2 + i])
+    local rid = redis.call('HGET', dk, 'record_id_reserved')
+    if cur == 'queued' then
+      redis.call('HSET', dk, 'status', 'processing')
+      started = started + 1
+    end
+    table.insert(out, 'go'); table.insert(out, attempts); table.insert(out, rid)
+  end
+end
+if started > 0 then
+  local job = KEYS[3]
+  redis.call('HINCRBY', job, 'queued', -started)
+  redis.call('HINCRBY', job, 'processing', started)
+  if redis.call('HGET', job, 'status') == 'queued' then redis.call('HSET', job, 'status', 'running') end
+  redis.call('HSET', job, 'updated_at', ARGV[1])
+  redis.call('HINCRBY', job, 'version', 1)
+  redis.call('PUBLISH', ARGV[5], ARGV[4])
+end
+return out
+"""
+
+# Moves documents forward (never back), adjusts the job's counts, appends stored records to
+# the feed exactly once, derives the job's status, queues its summary when it finished, and
+# releases or renews the batch: all in one step, once per flush of a batch.
+# KEYS: job, due, batch (or ''), summaries due, feed; then per document: doc, feed marker,
+#   record location.
+# ARGV: now, job id, batch id, lease deadline ('' keeps it), done (1/0), summary due at,
+#   channel, required current status ('' = any), then per document: status, record id,
+#   record key, duplicate_of, similarity, error.
+# Returns {documents moved, job status, job finished now (1/0)}.
+_FINISH = (
+    _DERIVE_JOB_STATUS
+    + """
 local rank = {queued=0, processing=1, stored=2, duplicate=2, rejected=2, failed=2}
-local cur = redis.call('HGET', KEYS[1], 'status')
-if not cur then return {-1, '', '', 0} end
-local new = ARGV[1]
-local jstatus = redis.call('HGET', KEYS[2], 'status')
-if rank[new] <= rank[cur] then return {0, cur, jstatus, 0} end
-redis.call('HSET', KEYS[1], 'status', new)
-for i = 3, #ARGV, 2 do
-  if ARGV[i + 1] == '' then redis.call('HDEL', KEYS[1], ARGV[i])
-  else redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+local job = KEYS[1]
+local n = (#KEYS - 5) / 3
+local moved = 0
+for i = 0, n - 1 do
+  local dk = KEYS[6 + i * 3]
+  local a = 9 + i * 6
+  local new = ARGV[a]
+  local cur = redis.call('HGET', dk, 'status')
+  if cur and rank[new] > rank[cur] and (ARGV[8] == '' or ARGV[8] == cur) then
+    redis.call('HSET', dk, 'status', new)
+    local names = {'record_id', 'duplicate_of', 'similarity', 'error'}
+    local values = {ARGV[a + 1], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]}
+    for j = 1, 4 do
+      if values[j] == '' then redis.call('HDEL', dk, names[j])
+      else redis.call('HSET', dk, names[j], values[j]) end
+    end
+    redis.call('HINCRBY', job, cur, -1)
+    redis.call('HINCRBY', job, new, 1)
+    if new == 'stored' then
+      if redis.call('SET', KEYS[7 + i * 3], '1', 'NX') then
+        redis.call('XADD', KEYS[5], '*', 'id', ARGV[a + 1], 'key', ARGV[a + 2])
+      end
+      redis.call('SET', KEYS[8 + i * 3], ARGV[a + 2])
+    end
+    moved = moved + 1
+  end
 end
-redis.call('HINCRBY', KEYS[2], cur, -1)
-redis.call('HINCRBY', KEYS[2], new, 1)
-local j = redis.call('HMGET', KEYS[2], 'total', 'stored', 'duplicate', 'rejected', 'failed')
-local total = tonumber(j[1])
-local good = tonumber(j[2] or 0) + tonumber(j[3] or 0)
-local bad = tonumber(j[4] or 0) + tonumber(j[5] or 0)
-local was_final = (jstatus == 'succeeded' or jstatus == 'partially_failed'
-                   or jstatus == 'failed' or jstatus == 'cancelled')
-local newj = jstatus
+local jstatus = redis.call('HGET', job, 'status') or ''
 local finished = 0
-if jstatus ~= 'cancelled' and not was_final then
-  if good + bad == total then
-    if bad == 0 then newj = 'succeeded' elseif good == 0 then newj = 'failed'
-    else newj = 'partially_failed' end
-    finished = 1
-  elseif jstatus == 'queued' then
-    newj = 'running'
+if moved > 0 and jstatus ~= '' then
+  jstatus, finished = derive(job, ARGV[1])
+  if finished == 1 then redis.call('ZADD', KEYS[4], ARGV[6], ARGV[2]) end
+  redis.call('PUBLISH', ARGV[7], ARGV[2])
+end
+if KEYS[3] ~= '' then
+  if ARGV[5] == '1' then
+    redis.call('DEL', KEYS[3])
+    redis.call('ZREM', KEYS[2], ARGV[3])
+  elseif ARGV[4] ~= '' then
+    redis.call('ZADD', KEYS[2], 'XX', ARGV[4], ARGV[3])
   end
 end
-if jstatus == 'cancelled' and good + bad == total then finished = 1 end
-redis.call('HSET', KEYS[2], 'status', newj, 'updated_at', ARGV[2])
-redis.call('HINCRBY', KEYS[2], 'version', 1)
-return {1, cur, newj, finished}
+return {moved, jstatus, finished}
 """
+)
 
-# KEYS: doc, job.  ARGV: now, candidate record id.
-# Returns {verdict, attempts, record id}: verdict "go" (process it) or "skip" (terminal).
-_START = """
-local cur = redis.call('HGET', KEYS[1], 'status')
-if not cur then return {'missing', 0, ''} end
-if cur ~= 'queued' and cur ~= 'processing' then return {'skip', 0, ''} end
-local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('HSETNX', KEYS[1], 'record_id_reserved', ARGV[2])
-local rid = redis.call('HGET', KEYS[1], 'record_id_reserved')
-if cur == 'queued' then
-  redis.call('HSET', KEYS[1], 'status', 'processing')
-  redis.call('HINCRBY', KEYS[2], 'queued', -1)
-  redis.call('HINCRBY', KEYS[2], 'processing', 1)
-  if redis.call('HGET', KEYS[2], 'status') == 'queued' then
-    redis.call('HSET', KEYS[2], 'status', 'running')
+# Marks batches sent, unless a worker claimed them meanwhile (its lease must stand).
+# KEYS: due, then batch keys.  ARGV: deadline, then batch ids.
+_MARK_SENT = """
+for i = 2, #KEYS do
+  if redis.call('HGET', KEYS[i], 'state') == 'pending' then
+    redis.call('HSET', KEYS[i], 'state', 'sent')
+    redis.call('ZADD', KEYS[1], ARGV[1], ARGV[i])
   end
-  redis.call('HSET', KEYS[2], 'updated_at', ARGV[1])
-  redis.call('HINCRBY', KEYS[2], 'version', 1)
 end
-return {'go', attempts, rid}
-"""
-
-# KEYS: feed marker, feed stream, record location.  ARGV: record id, record key.
-_PUBLISH = """
-if redis.call('SET', KEYS[1], '1', 'NX') then
-  redis.call('XADD', KEYS[2], '*', 'id', ARGV[1], 'key', ARGV[2])
-end
-redis.call('SET', KEYS[3], ARGV[2])
 return 1
+"""
+
+# The watchdog takes an overdue batch to send it again; of several watchdogs, one wins.
+# KEYS: due, batch.  ARGV: now, new deadline, batch id.  Returns the message, or nil.
+_REDISPATCH = """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[3])
+if not score or tonumber(score) > tonumber(ARGV[1]) then return nil end
+local message = redis.call('HGET', KEYS[2], 'message')
+if not message then
+  redis.call('ZREM', KEYS[1], ARGV[3])
+  return nil
+end
+redis.call('HSET', KEYS[2], 'state', 'sent')
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+return message
 """
 
 
@@ -108,9 +200,6 @@ class NewDocument:
     """A document as the API registers it, before any worker has seen it."""
 
     filename: str | None
-    raw_key: str
-    sha256: str
-    size_bytes: int
     doc_id: str = field(default_factory=new_id)
     rejected_reason: str | None = None  # refused at upload (too large, corrupt archive…)
 
@@ -118,7 +207,6 @@ class NewDocument:
 @dataclass(frozen=True)
 class Transition:
     moved: bool
-    previous: str
     job_status: str
     job_finished: bool
 
@@ -130,19 +218,54 @@ class StartVerdict:
     record_id: str
 
 
+@dataclass(frozen=True)
+class DocOutcome:
+    """A document's final state as a worker decided it."""
+
+    doc_id: str
+    status: DocStatus
+    record_id: str | None = None
+    record_key: str | None = None
+    duplicate_of: str | None = None
+    similarity: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentPage:
+    documents: list[DocumentView]
+    next_cursor: str | None
+
+
 class JobStore:
     """All job and document state. Safe to share between threads (redis-py pools)."""
 
     def __init__(self, client: redis.Redis[bytes], keys: RedisKeys | None = None) -> None:
         self.redis = client
         self.keys = keys or RedisKeys()
-        self._transition = client.register_script(_TRANSITION)
-        self._start = client.register_script(_START)
-        self._publish = client.register_script(_PUBLISH)
+        self.channel = f"{self.keys.prefix}:{CHANGES_CHANNEL}"
+        self._claim = client.register_script(_CLAIM)
+        self._finish = client.register_script(_FINISH)
+        self._mark_sent = client.register_script(_MARK_SENT)
+        self._redispatch = client.register_script(_REDISPATCH)
 
     # --- creation ------------------------------------------------------------------------
 
-    def create_job(self, collection: str, documents: list[NewDocument], *, job_id: str | None = None) -> str:
+    def create_job(
+        self,
+        collection: str,
+        documents: list[NewDocument],
+        *,
+        job_id: str | None = None,
+        batches: Sequence[tuple[str, str]] = (),
+        dispatch_by: float | None = None,
+    ) -> str:
+        """Registers the job, its documents and its batches (the outbox) in one transaction.
+
+        ``batches`` are (batch id, message JSON); until a sender marks them sent, the watchdog
+        sends any still pending at ``dispatch_by`` (epoch seconds), so a crash between this
+        and the send loses nothing.
+        """
         job_id = job_id or new_id()
         now = _now()
         pipe = self.redis.pipeline(transaction=True)
@@ -159,7 +282,8 @@ class JobStore:
         rejected = sum(1 for d in documents if d.rejected_reason)
         job_fields["queued"] = len(documents) - rejected
         job_fields["rejected"] = rejected
-        if rejected == len(documents):
+        finished_now = rejected == len(documents)
+        if finished_now:
             job_fields["status"] = JobStatus.failed.value if documents else JobStatus.succeeded.value
         pipe.hset(self.keys.job(job_id), mapping=job_fields)
         if documents:
@@ -167,19 +291,31 @@ class JobStore:
         for doc in documents:
             fields: dict[str | bytes, bytes | float | int | str] = {
                 "id": doc.doc_id,
-                "job_id": job_id,
                 "filename": doc.filename or "",
                 "status": DocStatus.queued.value,
-                "raw_key": doc.raw_key,
-                "sha256": doc.sha256,
                 "attempts": 0,
             }
             if doc.rejected_reason:
                 fields["status"] = DocStatus.rejected.value
                 fields["error"] = doc.rejected_reason
             pipe.hset(self.keys.doc(doc.doc_id), mapping=fields)
+        due = dispatch_by if dispatch_by is not None else time.time()
+        for batch_id, message in batches:
+            pipe.hset(
+                self.keys.batch(batch_id), mapping={"message": message, "state": "pending", "job": job_id}
+            )
+        if batches:
+            pipe.zadd(self.keys.batches_due(), {batch_id: due for batch_id, _ in batches})
+        if finished_now:
+            pipe.zadd(self.keys.summaries_due(), {job_id: time.time()})
         pipe.execute()
         return job_id
+
+    def mark_sent(self, batch_ids: Sequence[str], deadline: float) -> None:
+        """The messages are in the broker: the watchdog waits ``deadline`` before resending."""
+        if batch_ids:
+            keys = [self.keys.batches_due(), *[self.keys.batch(b) for b in batch_ids]]
+            self._mark_sent(keys=keys, args=[deadline, *batch_ids])
 
     def claim_idempotency_key(self, key: str, fingerprint: str, job_id: str) -> str | None:
         """Returns None when the key is new, else the job id it already names.
@@ -202,19 +338,82 @@ class JobStore:
 
     # --- worker side ---------------------------------------------------------------------
 
-    def start(self, job_id: str, doc_id: str, candidate_record_id: str) -> StartVerdict:
-        """Marks a document processing, counts the attempt and reserves its record id.
+    def claim(
+        self,
+        job_id: str,
+        doc_ids: Sequence[str],
+        candidate_record_ids: Sequence[str],
+        *,
+        batch_id: str | None = None,
+        lease_until: float = 0.0,
+    ) -> list[StartVerdict] | None:
+        """Marks documents processing, counts an attempt each and reserves their record ids.
 
-        The record id is reserved once: a redelivered task gets the same id, so its writes
-        land on the same keys.
+        With a batch, also takes its lease; None means the batch was finished already.
         """
-        res = self._start(
-            keys=[self.keys.doc(doc_id), self.keys.job(job_id)],
-            args=[_now(), candidate_record_id],
-        )
-        verdict = res[0].decode() if isinstance(res[0], bytes) else str(res[0])
-        rid = res[2].decode() if isinstance(res[2], bytes) else str(res[2])
-        return StartVerdict(go=verdict == "go", attempts=int(res[1]), record_id=rid)
+        keys = [
+            self.keys.batch(batch_id) if batch_id else "",
+            self.keys.batches_due(),
+            self.keys.job(job_id),
+            *[self.keys.doc(d) for d in doc_ids],
+        ]
+        args = [_now(), lease_until, batch_id or "", job_id, self.channel, *candidate_record_ids]
+        res = self._claim(keys=keys, args=args)
+        if res is None:
+            return None
+        return [
+            StartVerdict(go=_text(res[i]) == "go", attempts=int(res[i + 1]), record_id=_text(res[i + 2]))
+            for i in range(0, len(res), 3)
+        ]
+
+    def start(self, job_id: str, doc_id: str, candidate_record_id: str) -> StartVerdict:
+        """One document's claim, outside any batch."""
+        verdicts = self.claim(job_id, [doc_id], [candidate_record_id])
+        assert verdicts is not None
+        return verdicts[0]
+
+    def finish_many(
+        self,
+        job_id: str,
+        collection: str,
+        outcomes: Sequence[DocOutcome],
+        *,
+        batch_id: str | None = None,
+        batch_done: bool = False,
+        lease_until: float | None = None,
+        only_from: DocStatus | None = None,
+    ) -> Transition:
+        """Records outcomes (forward only), feed entries and the batch's lease, in one step."""
+        keys = [
+            self.keys.job(job_id),
+            self.keys.batches_due(),
+            self.keys.batch(batch_id) if batch_id else "",
+            self.keys.summaries_due(),
+            self.keys.feed(collection),
+        ]
+        args: list[str | float] = [
+            _now(),
+            job_id,
+            batch_id or "",
+            "" if lease_until is None else lease_until,
+            "1" if batch_done else "0",
+            time.time(),
+            self.channel,
+            only_from.value if only_from else "",
+        ]
+        for out in outcomes:
+            rid = out.record_id or ""
+            keys += [self.keys.doc(out.doc_id), self.keys.feed_marker(rid), self.keys.record_location(rid)]
+            args += [
+                out.status.value,
+                rid,
+                out.record_key or "",
+                out.duplicate_of or "",
+                "" if out.similarity is None else repr(float(out.similarity)),
+                (out.error or "")[:2000],
+            ]
+        res = self._finish(keys=keys, args=args)
+        return Transition(moved=int(res[0]) > 0, job_status=_text(res[1]), job_finished=int(res[2]) == 1)
 
     def finish(
         self,
@@ -222,38 +421,64 @@ class JobStore:
         doc_id: str,
         status: DocStatus,
         *,
+        collection: str = "",
         record_id: str | None = None,
+        record_key: str | None = None,
         duplicate_of: str | None = None,
         similarity: float | None = None,
         error: str | None = None,
     ) -> Transition:
-        fields = {
-            "record_id": record_id or "",
-            "duplicate_of": duplicate_of or "",
-            "similarity": "" if similarity is None else repr(float(similarity)),
-            "error": (error or "")[:2000],
-        }
-        args: list[str] = [status.value, _now()]
-        for name, value in fields.items():
-            args += [name, value]
-        res = self._transition(keys=[self.keys.doc(doc_id), self.keys.job(job_id)], args=args)
-        return Transition(
-            moved=int(res[0]) == 1,
-            previous=_text(res[1]),
-            job_status=_text(res[2]),
-            job_finished=int(res[3]) == 1,
-        )
+        """One document's outcome, outside any batch."""
+        outcome = DocOutcome(doc_id, status, record_id, record_key, duplicate_of, similarity, error)
+        return self.finish_many(job_id, collection, [outcome])
 
-    def publish_record(self, collection: str, record_id: str, key: str) -> None:
-        """Adds a stored record to its collection's feed exactly once, and remembers its key."""
-        self._publish(
-            keys=[
-                self.keys.feed_marker(record_id),
-                self.keys.feed(collection),
-                self.keys.record_location(record_id),
-            ],
-            args=[record_id, key],
+    def note_error(self, doc_ids: Sequence[str], error: str) -> None:
+        """Keeps the last transient error, for the message of a document that gives up."""
+        pipe = self.redis.pipeline(transaction=False)
+        for doc_id in doc_ids:
+            pipe.hset(self.keys.doc(doc_id), "last_error", error[:2000])
+        pipe.execute()
+
+    def last_error(self, doc_id: str) -> str | None:
+        value = self.redis.hget(self.keys.doc(doc_id), "last_error")
+        return value.decode() if value else None
+
+    def reschedule(self, batch_id: str, at: float) -> None:
+        """Asks the watchdog to send the batch again at ``at`` (a back-off after an outage)."""
+        self.redis.zadd(self.keys.batches_due(), {batch_id: at}, xx=True)
+
+    def renew_lease(self, batch_id: str, until: float) -> None:
+        self.redis.zadd(self.keys.batches_due(), {batch_id: until}, xx=True)
+
+    # --- the watchdog's side -------------------------------------------------------------
+
+    def overdue_batches(self, now: float, limit: int = 100) -> list[str]:
+        rows = self.redis.zrangebyscore(self.keys.batches_due(), "-inf", now, start=0, num=limit)
+        return [_text(r) for r in rows]
+
+    def take_for_redispatch(self, batch_id: str, now: float, deadline: float) -> str | None:
+        """The batch's message if this caller is the one to send it again, else None."""
+        res = self._redispatch(
+            keys=[self.keys.batches_due(), self.keys.batch(batch_id)], args=[now, deadline, batch_id]
         )
+        return _text(res) if res is not None else None
+
+    def overdue_summaries(self, now: float, limit: int = 100) -> list[str]:
+        rows = self.redis.zrangebyscore(self.keys.summaries_due(), "-inf", now, start=0, num=limit)
+        return [_text(r) for r in rows]
+
+    def summary_written(self, job_id: str, retention_seconds: int) -> None:
+        """The summary is safe in the bucket: the job's Redis state may now expire."""
+        doc_ids = self.redis.lrange(self.keys.job_docs(job_id), 0, -1)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zrem(self.keys.summaries_due(), job_id)
+        pipe.expire(self.keys.job(job_id), retention_seconds)
+        pipe.expire(self.keys.job_docs(job_id), retention_seconds)
+        for doc_id in doc_ids:
+            pipe.expire(self.keys.doc(_text(doc_id)), retention_seconds)
+        pipe.execute()
+
+    # --- feed and records ----------------------------------------------------------------
 
     def record_key(self, record_id: str) -> str | None:
         value = self.redis.get(self.keys.record_location(record_id))
@@ -274,19 +499,23 @@ class JobStore:
         value = self.redis.hget(self.keys.job(job_id), "version")
         return int(value) if value is not None else None
 
-    def get_job(self, job_id: str, *, with_documents: bool = True) -> JobView | None:
+    def get_job(
+        self,
+        job_id: str,
+        *,
+        with_documents: bool = True,
+        limit: int | None = None,
+        cursor: str | None = None,
+        status: DocStatus | None = None,
+    ) -> JobView | None:
+        """The job and one page of its documents (all of them when ``limit`` is None)."""
         raw = self.redis.hgetall(self.keys.job(job_id))
         if not raw:
             return None
         job = {k.decode(): v.decode() for k, v in raw.items()}
-        documents: list[DocumentView] = []
+        page = DocumentPage([], None)
         if with_documents:
-            doc_ids = [d.decode() for d in (self.redis.lrange(self.keys.job_docs(job_id), 0, -1))]
-            pipe = self.redis.pipeline(transaction=False)
-            for doc_id in doc_ids:
-                pipe.hgetall(self.keys.doc(doc_id))
-            for row in pipe.execute():
-                documents.append(_document_view({k.decode(): v.decode() for k, v in row.items()}))
+            page = self.documents(job_id, limit=limit, cursor=cursor, status=status)
         counts = JobCounts(total=int(job["total"]), **{n: int(job.get(n, 0)) for n in _STATE_FIELDS})
         return JobView(
             id=job["id"],
@@ -295,8 +524,47 @@ class JobStore:
             created_at=datetime.fromisoformat(job["created_at"]),
             updated_at=datetime.fromisoformat(job["updated_at"]),
             counts=counts,
-            documents=documents,
+            documents=page.documents,
+            next_cursor=page.next_cursor,
         )
+
+    def documents(
+        self,
+        job_id: str,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        status: DocStatus | None = None,
+    ) -> DocumentPage:
+        """Documents in upload order from ``cursor`` (a position); with ``status``, only those.
+
+        A filtered page reads at most a few pages' worth of documents, so a rare status in a
+        huge job answers quickly with fewer items and a cursor to go on.
+        """
+        position = int(cursor) if cursor else 0
+        scan = None if limit is None else (limit if status is None else limit * 8)
+        stop = -1 if scan is None else position + scan - 1
+        doc_ids = [_text(d) for d in self.redis.lrange(self.keys.job_docs(job_id), position, stop)]
+        pipe = self.redis.pipeline(transaction=False)
+        for doc_id in doc_ids:
+            pipe.hgetall(self.keys.doc(doc_id))
+        documents: list[DocumentView] = []
+        next_position: int | None = None
+        for offset, row in enumerate(pipe.execute()):
+            if not row:
+                continue
+            view = _document_view({k.decode(): v.decode() for k, v in row.items()})
+            if status is not None and view.status != status:
+                continue
+            documents.append(view)
+            if limit is not None and len(documents) == limit:
+                next_position = position + offset + 1
+                break
+        if next_position is None and scan is not None and len(doc_ids) == scan:
+            next_position = position + scan
+        if next_position is not None and next_position >= self.redis.llen(self.keys.job_docs(job_id)):
+            next_position = None
+        return DocumentPage(documents, None if next_position is None else str(next_position))
 
     def get_document(self, doc_id: str) -> dict[str, str] | None:
         raw = self.redis.hgetall(self.keys.doc(doc_id))
@@ -304,18 +572,23 @@ class JobStore:
 
     # --- cancellation --------------------------------------------------------------------
 
-    def cancel(self, job_id: str) -> JobView | None:
+    def cancel(self, job_id: str, collection: str = "") -> JobView | None:
         """Cancels what has not started: queued documents end as rejected ("cancelled")."""
-        job = self.get_job(job_id)
+        job = self.get_job(job_id, with_documents=False)
         if job is None:
             return None
         if job.status in TERMINAL_JOB_STATUSES:
-            return job
+            return self.get_job(job_id)
         self.redis.hset(self.keys.job(job_id), mapping={"status": JobStatus.cancelled.value})
-        for doc in job.documents:
-            if doc.status == DocStatus.queued:
-                self.finish(job_id, doc.id, DocStatus.rejected, error="cancelled before processing")
+        doc_ids = [_text(d) for d in self.redis.lrange(self.keys.job_docs(job_id), 0, -1)]
+        for start in range(0, len(doc_ids), 500):
+            outcomes = [
+                DocOutcome(d, DocStatus.rejected, error="cancelled before processing")
+                for d in doc_ids[start : start + 500]
+            ]
+            self.finish_many(job_id, job.collection, outcomes, only_from=DocStatus.queued)
         self.redis.hincrby(self.keys.job(job_id), "version", 1)
+        self.redis.publish(self.channel, job_id)
         return self.get_job(job_id)
 
 
@@ -341,8 +614,15 @@ def job_summary_json(job: JobView) -> bytes:
     return json.dumps(job.model_dump(mode="json"), ensure_ascii=False, indent=1).encode()
 
 
-def write_job_summary(jobs: JobStore, store: ObjectStore, job_id: str) -> None:
-    """A finished job's summary outlives Redis in the bucket (rewritten if it changes)."""
+def write_job_summary(jobs: JobStore, store: ObjectStore, job_id: str, retention_seconds: int) -> None:
+    """A finished job's summary outlives Redis in the bucket (rewritten if it changes).
+
+    Jobs that finish are queued for this in the same step that finishes them, and leave the
+    queue only here, after the write: a failed write is retried by the watchdog.
+    """
     job = jobs.get_job(job_id)
-    if job is not None:
-        store.put(job_summary_key(job_id), job_summary_json(job))
+    if job is None:
+        jobs.redis.zrem(jobs.keys.summaries_due(), job_id)
+        return
+    store.put(job_summary_key(job_id), job_summary_json(job))
+    jobs.summary_written(job_id, retention_seconds)

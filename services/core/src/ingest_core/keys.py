@@ -57,6 +57,18 @@ class RedisKeys:
     def doc(self, doc_id: str) -> str:
         return f"{self.prefix}:doc:{doc_id}"
 
+    def batch(self, batch_id: str) -> str:
+        """A batch's task message and state (pending, sent, claimed): the outbox."""
+        return f"{self.prefix}:batch:{batch_id}"
+
+    def batches_due(self) -> str:
+        """Batches by the time the watchdog must send them again unless a worker moves first."""
+        return f"{self.prefix}:batches:due"
+
+    def summaries_due(self) -> str:
+        """Finished jobs whose summary is not yet in the bucket."""
+        return f"{self.prefix}:summaries:due"
+
     def idempotency(self, key: str) -> str:
         return f"{self.prefix}:idem:{key}"
 

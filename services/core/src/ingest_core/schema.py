@@ -30,6 +30,7 @@ class Source(_Model):
     sha256: str = Field(..., description="sha256 of the raw bytes.")
     raw_key: str | None = Field(None, description="Key of the raw bytes in the bucket.")
     url: str | None = None
+    external_id: str | None = Field(None, description="The uploader's own id (JSON Lines `id`).")
     site_name: str | None = None
 
 
@@ -158,7 +159,13 @@ class JobView(_Model):
     created_at: datetime
     updated_at: datetime
     counts: JobCounts
-    documents: list[DocumentView] = Field(default_factory=list)
+    documents: list[DocumentView] = Field(
+        default_factory=list,
+        description="One page of the job's documents in upload order (see `next_cursor`).",
+    )
+    next_cursor: str | None = Field(
+        None, description="Pass as `cursor` for the next page of documents; null on the last page."
+    )
 
 
 class FeedPage(_Model):

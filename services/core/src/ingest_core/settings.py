@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     max_archive_ratio: float = Field(
         200.0, description="Largest expanded/compressed ratio of an archive (zip bombs)."
     )
+    job_page_size: int = Field(
+        1000, ge=1, le=10_000, description="Documents per page of a job's answer (the upload's is the first)."
+    )
     long_poll_max_seconds: float = Field(60.0, description="Upper bound of ?wait=N.")
     default_collection: str = Field("default", description="Collection used when none is given.")
 
@@ -69,6 +72,39 @@ class Settings(BaseSettings):
         5_000_000, description="Longest decoded text a document may have before it is rejected."
     )
     worker_concurrency: int = Field(2, description="Worker processes per `ingest-worker`.")
+    batch_max_documents: int = Field(
+        64, ge=1, description="Most documents one task carries (a single upload is a task of one)."
+    )
+    batch_max_bytes: int = Field(
+        8 * 1024 * 1024, ge=1, description="Most raw bytes one task carries (one ranged read)."
+    )
+    batch_lease_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="A batch whose worker has not renewed its lease this long is sent again "
+        "(the worker renews it every third of this while it runs).",
+    )
+    dispatch_grace_seconds: float = Field(
+        5.0, gt=0, description="A registered batch not yet sent after this long is sent by the watchdog."
+    )
+    sent_timeout_seconds: float = Field(
+        900.0,
+        gt=0,
+        description="A sent batch no worker has claimed after this long is sent again "
+        "(a message lost by the broker); a second copy is harmless.",
+    )
+    watchdog_interval_seconds: float = Field(1.0, gt=0, description="How often workers look for orphans.")
+    job_retention_seconds: int = Field(
+        7 * 86_400,
+        ge=60,
+        description="How long a finished job's state stays in Redis; its summary stays in the bucket.",
+    )
+    debug_pause_before_enqueue_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="Fault injection for tests: the API sleeps between registering a job and "
+        "sending its tasks, so a test can kill it in that window. Keep 0.",
+    )
 
     # --- dedup -----------------------------------------------------------------------------
     dedup_enabled: bool = Field(True, description="Drop exact and near duplicates.")

@@ -117,6 +117,18 @@ class ObjectStore:
             raise
         return response["Body"].read()
 
+    def get_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes ``start`` (inclusive) to ``end`` (exclusive) of an object: one request."""
+        if end <= start:
+            return b""
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end - 1}")
+        except ClientError as exc:
+            if _code(exc) in _MISSING_CODES:
+                raise NotFound("the stored upload is missing") from exc
+            raise
+        return response["Body"].read()
+
     def exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)

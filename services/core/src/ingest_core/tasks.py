@@ -1,32 +1,109 @@
 """Task names and message shapes: the whole contract between the API and the workers.
 
-The API sends tasks by these names (``send_task``) and never imports the worker's code.
+The API sends tasks by these names (``send_task``) and never imports the worker's code. A task
+carries a *batch*: the keys of many documents of one job, never their bytes (claim check). The
+same message is kept in Redis with the job (the outbox), so a batch whose message was never
+sent, or whose worker died, is sent again by a watchdog.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any, Literal, Protocol
 
-PROCESS_DOCUMENT = "ingest.process_document"
+from pydantic import BaseModel, ConfigDict, Field
+
+from ingest_core.settings import Settings
+
+PROCESS_BATCH = "ingest.process_batch"
 QUEUE = "ingest"
 
+Codec = Literal["identity", "deflate", "jsonl"]
 
-class DocumentMessage(BaseModel):
-    """What travels through the broker: keys and small metadata, never the bytes."""
+
+class Hints(BaseModel):
+    """What the uploader told us about a document: one model from upload to record.
+
+    Form fields give hints for a whole upload; a JSON Lines line (or a feed item, a WARC
+    header) gives hints for one document, which win over the upload's.
+    """
 
     model_config = ConfigDict(extra="ignore")
 
-    job_id: str
-    doc_id: str
-    collection: str
-    raw_key: str
-    sha256: str
-    size_bytes: int
-    filename: str | None = None
-    content_type: str | None = None
+    title: str | None = None
     source_url: str | None = None
     source_name: str | None = None
     language: str | None = None
-    title: str | None = None
     published_at: str | None = None
     external_id: str | None = None
+
+    def over(self, fallback: Hints) -> Hints:
+        """These hints, with ``fallback``'s where these say nothing."""
+        merged = fallback.model_dump()
+        merged.update({k: v for k, v in self.model_dump().items() if v is not None})
+        return Hints(**merged)
+
+
+class Locator(BaseModel):
+    """Where one document's bytes are: a byte range of a stored upload and how it is encoded.
+
+    A multi-document upload (JSON Lines, zip, tar) is stored once; each of its documents is a
+    range of it, so a worker reads a whole batch with one ranged GET.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    raw_key: str
+    offset: int = Field(0, ge=0)
+    length: int = Field(..., ge=0)
+    codec: Codec = "identity"  # deflate: a raw zip member; jsonl: one JSON Lines article
+    size: int | None = Field(None, description="Decoded size when known (deflate members).")
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.length
+
+
+class BatchDocument(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    doc_id: str
+    filename: str | None = None
+    content_type: str | None = None
+    locator: Locator
+
+
+class BatchMessage(BaseModel):
+    """What travels through the broker: one job's documents, by key."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    batch_id: str
+    job_id: str
+    collection: str
+    hints: Hints = Field(default_factory=Hints)
+    documents: list[BatchDocument]
+
+
+def batch_time_limits(settings: Settings, documents: int) -> tuple[float, float]:
+    """(soft, hard) time limits of one batch task: the per-document limits, scaled."""
+    scale = max(1, documents)
+    return settings.task_soft_time_limit * scale, settings.task_time_limit * scale
+
+
+class TaskSender(Protocol):
+    """The one thing the senders need of a Celery app."""
+
+    def send_task(self, name: str, args: Any = None, **options: Any) -> Any: ...
+
+
+def send_batch(celery: TaskSender, message: BatchMessage, settings: Settings, producer: Any = None) -> None:
+    """Sends one batch by task name; used by the API and by the workers' watchdog alike."""
+    soft, hard = batch_time_limits(settings, len(message.documents))
+    celery.send_task(
+        PROCESS_BATCH,
+        args=[message.model_dump(mode="json", exclude_defaults=True)],
+        queue=QUEUE,
+        soft_time_limit=soft,
+        time_limit=hard,
+        producer=producer,
+    )

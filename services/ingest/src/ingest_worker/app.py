@@ -1,7 +1,8 @@
-"""The Celery app: at-least-once delivery, one document per task, no result backend.
+"""The Celery app: at-least-once delivery, a batch of documents per task, no result backend.
 
-``acks_late`` plus ``task_reject_on_worker_lost`` means a task whose process dies is handed to
-another worker; everything the task writes is keyed so a second run changes nothing.
+``acks_late`` plus ``task_reject_on_worker_lost`` hands the task of a killed pool process to
+another; a killed worker's batches are sent again by the watchdog once their lease runs out.
+Everything a task writes is keyed so a second run changes nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from ingest_core.logs import configure_logging
 from ingest_core.settings import Settings, get_settings
@@ -33,12 +34,13 @@ def create_celery(settings: Settings | None = None) -> Celery:
         worker_concurrency=settings.worker_concurrency,
         worker_max_tasks_per_child=2000,  # bounds slow leaks in parsers
         worker_max_memory_per_child=1_000_000,  # KiB: a runaway parser restarts its process
-        task_soft_time_limit=settings.task_soft_time_limit,
+        task_soft_time_limit=settings.task_soft_time_limit,  # per message: scaled by batch size
         task_time_limit=settings.task_time_limit,
         broker_connection_retry_on_startup=True,
         broker_transport_options={
-            # Unacked tasks of a dead worker come back after this; longer than any task.
-            "visibility_timeout": int(settings.task_time_limit * 2 + 60),
+            # Unacked tasks of a dead worker come back after this. Recovery does not wait for
+            # it (the watchdog resends on the lease); it only has to outlast long batches.
+            "visibility_timeout": 3600,
         },
         worker_hijack_root_logger=False,
     )
@@ -56,6 +58,25 @@ def _warm_up(**_: Any) -> None:
     from ingest_worker.tasks import runtime
 
     runtime().warm_up()
+
+
+_watchdog: list[Any] = []
+
+
+@worker_ready.connect
+def _start_watchdog(sender: Any = None, **_: Any) -> None:
+    """The main process looks for orphaned batches; the pool children process them."""
+    from ingest_worker.watchdog import Watchdog
+
+    watchdog = Watchdog.from_settings(get_settings(), app)
+    watchdog.start()
+    _watchdog.append(watchdog)
+
+
+@worker_shutdown.connect
+def _stop_watchdog(**_: Any) -> None:
+    for watchdog in _watchdog:
+        watchdog.stop()
 
 
 def main() -> None:

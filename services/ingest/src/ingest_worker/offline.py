@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest_core.formats import JsonlError, is_jsonl, parse_jsonl_article
+from ingest_core.containers import Limits, Part, Unreadable, Upload, open_document, prepare, read_range, split
 from ingest_core.ids import new_id
 from ingest_core.schema import DocStatus
+from ingest_core.settings import Settings
 from ingest_worker.pipeline import StageContext, build_pipeline
 from ingest_worker.process import DocumentInput, Outcome, process_document
 
@@ -50,38 +51,45 @@ def expand_paths(paths: Iterable[str]) -> Iterator[Path]:
 
 
 def read_items(paths: Iterable[str], collection: str) -> Iterator[OfflineItem]:
+    """Each file split exactly as the API splits an upload (``ingest_core.containers``)."""
+    limits = Limits.from_settings(Settings())
     for path in expand_paths(paths):
-        if is_jsonl(path.name):
-            yield from _jsonl_items(path, collection)
-            continue
         try:
-            raw = path.read_bytes()
+            handle = path.open("rb")
         except OSError as exc:
             yield OfflineItem(str(path), None, None, error=f"cannot read file: {exc.strerror or exc}")
             continue
-        yield OfflineItem(str(path), None, DocumentInput(raw=raw, collection=collection, filename=path.name))
+        with handle:
+            upload = Upload(path.name, None, handle)
+            upload.measure()
+            prepared = prepare(upload, limits)
+            if prepared.problem:
+                yield OfflineItem(str(path), None, None, error=prepared.problem)
+                continue
+            stored = prepared.upload
+            for part in split(stored, limits):
+                yield _offline_item(path, stored, part, collection, limits)
 
 
-def _jsonl_items(path: Path, collection: str) -> Iterator[OfflineItem]:
+def _offline_item(path: Path, stored: Upload, part: Part, collection: str, limits: Limits) -> OfflineItem:
+    label = str(path.parent / part.filename) if part.filename else str(path)
+    if part.rejected_reason:
+        return OfflineItem(label, None, None, error=part.rejected_reason)
+    doc = part.to_batch_document("", str(path))
     try:
-        handle = path.open("rb")
-    except OSError as exc:
-        yield OfflineItem(str(path), None, None, error=f"cannot read file: {exc.strerror or exc}")
-        return
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            label = f"{path}:{number}"
-            try:
-                article = parse_jsonl_article(line)
-            except JsonlError as exc:
-                yield OfflineItem(label, exc.external_id, None, error=exc.reason)
-                continue
-            item = DocumentInput.from_jsonl(
-                article, collection, article.external_id or f"{path.name}:{number}"
-            )
-            yield OfflineItem(label, article.external_id, item)
+        opened = open_document(
+            doc, read_range(stored.fileobj, part.offset, part.length), limits.max_file_bytes
+        )
+    except Unreadable as exc:
+        return OfflineItem(label, exc.hints.external_id, None, error=exc.reason)
+    item = DocumentInput(
+        raw=opened.raw,
+        collection=collection,
+        filename=part.filename,
+        content_type=opened.content_type,
+        hints=opened.hints,
+    )
+    return OfflineItem(label, opened.hints.external_id, item)
 
 
 def run_offline(

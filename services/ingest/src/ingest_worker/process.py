@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ingest_core.formats import JsonlArticle
 from ingest_core.schema import DocStatus, Record
-from ingest_core.tasks import DocumentMessage
+from ingest_core.tasks import Hints
 from ingest_worker.pipeline import Pipeline, Reject, StageContext
 from ingest_worker.pipeline.base import Article
 from ingest_worker.record import build_record
@@ -15,45 +14,13 @@ from ingest_worker.record import build_record
 
 @dataclass(frozen=True)
 class DocumentInput:
+    """One document's bytes and what the uploader said of it, online and offline alike."""
+
     raw: bytes
     collection: str
     filename: str | None = None
     content_type: str | None = None
-    source_url: str | None = None
-    source_name: str | None = None
-    language: str | None = None
-    title: str | None = None
-    published_at: str | None = None
-
-    @classmethod
-    def from_message(cls, msg: DocumentMessage, raw: bytes) -> DocumentInput:
-        """A queued document, its bytes fetched from the bucket."""
-        return cls(
-            raw=raw,
-            collection=msg.collection,
-            filename=msg.filename,
-            content_type=msg.content_type,
-            source_url=msg.source_url,
-            source_name=msg.source_name,
-            language=msg.language,
-            title=msg.title,
-            published_at=msg.published_at,
-        )
-
-    @classmethod
-    def from_jsonl(cls, article: JsonlArticle, collection: str, filename: str) -> DocumentInput:
-        """One line of a JSON Lines batch."""
-        return cls(
-            raw=article.body.encode("utf-8"),
-            collection=collection,
-            filename=filename,
-            content_type=article.content_type,
-            source_url=article.url,
-            source_name=article.source_name,
-            language=article.language,
-            title=article.title,
-            published_at=article.published_at,
-        )
+    hints: Hints = field(default_factory=Hints)
 
 
 @dataclass(frozen=True)
@@ -71,13 +38,14 @@ def to_article(item: DocumentInput, record_id: str) -> Article:
         collection=item.collection,
         filename=item.filename,
         declared_content_type=item.content_type,
-        source_url=item.source_url,
-        source_name=item.source_name,
-        declared_language=item.language,
-        declared_title=item.title,
-        declared_published_at=item.published_at,
-        title=item.title,
-        published_at=item.published_at,
+        source_url=item.hints.source_url,
+        source_name=item.hints.source_name,
+        declared_language=item.hints.language,
+        declared_title=item.hints.title,
+        declared_published_at=item.hints.published_at,
+        external_id=item.hints.external_id,
+        title=item.hints.title,
+        published_at=item.hints.published_at,
         record_id=record_id,
     )
 

@@ -35,6 +35,7 @@ def build_record(
             sha256=sha256,
             raw_key=raw_key or make_raw_key(doc.collection, sha256),
             url=doc.source_url,
+            external_id=doc.external_id,
             site_name=doc.site_name or doc.source_name,
         ),
         title=doc.title,

@@ -1,14 +1,23 @@
-"""Thin tasks: load raw bytes → run the pipeline → write the outcome.
+"""Batch tasks: claim → read the batch's bytes → run the pipeline → write records → record
+outcomes, flushed every few documents.
 
-Connection errors to Redis or S3 are retried with back-off; unreadable input is never retried
-(it is ``rejected``); anything else is a bug and ends as ``failed`` with the error, so one bad
-document never blocks the queue or kills the worker.
+Recovery has one mechanism, the batch's entry in the outbox (``batches:due``): while a worker
+runs a batch it keeps renewing a short lease there; when it dies, or Redis or S3 fail, the
+entry falls due and a watchdog sends the batch again. A claim counts one attempt for each
+unfinished document, so documents already finished are never redone, and a document that keeps
+meeting infrastructure errors ends ``failed`` with its attempt count. Unreadable input is never
+retried (``rejected``); a bug in one document fails that document only.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -18,20 +27,25 @@ from botocore.exceptions import BotoCoreError, ClientError
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 
+from ingest_core.containers import Unreadable, open_document
 from ingest_core.errors import NotFound
 from ingest_core.ids import new_id
-from ingest_core.jobs import JobStore, write_job_summary
+from ingest_core.jobs import DocOutcome, JobStore, StartVerdict, write_job_summary
 from ingest_core.keys import record_key
 from ingest_core.schema import DocStatus
 from ingest_core.settings import Settings, get_settings
 from ingest_core.storage import ObjectStore
-from ingest_core.tasks import PROCESS_DOCUMENT, DocumentMessage
+from ingest_core.tasks import PROCESS_BATCH, BatchDocument, BatchMessage
 from ingest_worker.app import app
 from ingest_worker.pipeline import Pipeline, StageContext, build_pipeline
 from ingest_worker.pipeline.context import redis_context
 from ingest_worker.process import DocumentInput, process_document
 
 log = structlog.get_logger("ingest_worker.tasks")
+
+FLUSH_DOCUMENTS = 16  # outcomes recorded at least this often…
+FLUSH_SECONDS = 0.5  # …or this often, so a killed worker redoes little
+_DENSE_ENOUGH = 4  # one ranged GET when the span is at most this many times the bytes needed
 
 _S3_TRANSIENT_CODES = {
     "InternalError",
@@ -90,75 +104,257 @@ def build_runtime(settings: Settings) -> Runtime:
     )
 
 
-@app.task(name=PROCESS_DOCUMENT, bind=True, acks_late=True, max_retries=None)
-def process_document_task(self: Task, message: dict[str, Any]) -> str:
-    msg = DocumentMessage.model_validate(message)
-    rt = runtime()
-    bound = log.bind(job_id=msg.job_id, doc_id=msg.doc_id)
-    try:
-        return handle_document(msg, rt)
-    except SoftTimeLimitExceeded:
-        bound.warning("document.time_limit")
-        _finish(rt, msg, DocStatus.rejected, error="processing time limit exceeded")
-        return DocStatus.rejected.value
-    except Exception as exc:
-        if is_transient(exc) and self.request.retries < rt.settings.task_max_retries:
-            countdown = min(2 ** (self.request.retries + 1), rt.settings.task_retry_backoff_max)
-            bound.warning("document.retry", error=str(exc), retries=self.request.retries, countdown=countdown)
-            raise self.retry(exc=exc, countdown=countdown) from exc
-        bound.exception("document.failed")
-        reason = f"{type(exc).__name__}: {exc}"
-        if is_transient(exc):
-            reason = f"gave up after {self.request.retries + 1} attempts: {reason}"
+@app.task(name=PROCESS_BATCH, bind=True, acks_late=True)
+def process_batch_task(self: Task, message: dict[str, Any]) -> str:
+    return run_batch(BatchMessage.model_validate(message), runtime())
+
+
+def run_batch(msg: BatchMessage, rt: Runtime) -> str:
+    """Runs one delivery of a batch; returns what happened (for logs and tests)."""
+    return _BatchRun(msg, rt).run()
+
+
+class _Missing:
+    """The stored upload a document points into is gone from the bucket."""
+
+
+_MISSING = _Missing()
+
+
+def fetch_batch(store: ObjectStore, documents: Sequence[BatchDocument]) -> dict[str, bytes | _Missing]:
+    """Each document's encoded bytes, reading each stored upload once where the ranges are dense."""
+    by_key: dict[str, list[BatchDocument]] = {}
+    for doc in documents:
+        by_key.setdefault(doc.locator.raw_key, []).append(doc)
+
+    def read(key: str, docs: list[BatchDocument]) -> dict[str, bytes | _Missing]:
+        start = min(d.locator.offset for d in docs)
+        end = max(d.locator.end for d in docs)
+        needed = sum(d.locator.length for d in docs)
         try:
-            _finish(rt, msg, DocStatus.failed, error=reason)
-        except Exception:  # Redis itself is gone: the task fails and Celery logs it
-            bound.exception("document.failed_unrecorded")
-            raise exc from None
-        return DocStatus.failed.value
+            if end == start:
+                return {d.doc_id: b"" for d in docs}
+            if end - start <= _DENSE_ENOUGH * needed + 65536:
+                span = store.get_range(key, start, end)
+                return {d.doc_id: span[d.locator.offset - start : d.locator.end - start] for d in docs}
+            return {
+                d.doc_id: store.get_range(key, d.locator.offset, d.locator.end) if d.locator.length else b""
+                for d in docs
+            }
+        except NotFound:
+            return dict.fromkeys((d.doc_id for d in docs), _MISSING)
+
+    if len(by_key) == 1:
+        ((key, docs),) = by_key.items()
+        return read(key, docs)
+    out: dict[str, bytes | _Missing] = {}
+    with ThreadPoolExecutor(max_workers=min(8, len(by_key))) as pool:
+        for part in pool.map(lambda item: read(*item), by_key.items()):
+            out.update(part)
+    return out
 
 
-def handle_document(msg: DocumentMessage, rt: Runtime) -> str:
-    verdict = rt.jobs.start(msg.job_id, msg.doc_id, new_id())
-    if not verdict.go:
-        return "skipped"
+@contextmanager
+def keep_lease(jobs: JobStore, batch_id: str, lease_seconds: float) -> Iterator[None]:
+    """Renews the batch's lease every third of it while the body runs, even in a long stage."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(lease_seconds / 3):
+            # Redis away: the batch falls due and is sent again, which is safe.
+            with suppress(redis.RedisError):
+                jobs.renew_lease(batch_id, time.time() + lease_seconds)
+
+    thread = threading.Thread(target=renew, name=f"lease-{batch_id}", daemon=True)
+    thread.start()
     try:
-        raw = rt.store.get(msg.raw_key)
-    except NotFound:
-        _finish(rt, msg, DocStatus.failed, error=f"raw object {msg.raw_key} is missing from the bucket")
-        return DocStatus.failed.value
-    item = DocumentInput.from_message(msg, raw)
-    outcome = process_document(
-        item,
-        rt.pipeline,
-        rt.ctx,
-        record_id=verdict.record_id,
-        job_id=msg.job_id,
-        raw_key=msg.raw_key,
-        sha256=msg.sha256,
-    )
-    if outcome.status == DocStatus.stored:
-        assert outcome.record is not None
-        record = outcome.record
-        key = record_key(msg.collection, record.id)
-        body = json.dumps(record.model_dump(mode="json"), ensure_ascii=False).encode("utf-8")
-        rt.store.put_if_absent(key, body, content_type="application/json")
-        rt.jobs.publish_record(msg.collection, record.id, key)
-        _finish(rt, msg, DocStatus.stored, record_id=record.id)
-    else:
-        _finish(
-            rt,
-            msg,
-            outcome.status,
-            duplicate_of=outcome.duplicate_of,
-            similarity=outcome.similarity,
-            error=outcome.error,
+        yield
+    finally:
+        stop.set()
+
+
+@dataclass
+class _Pending:
+    outcome: DocOutcome
+    body: bytes | None = None  # the record's JSON, for stored documents
+
+
+@dataclass
+class _BatchRun:
+    msg: BatchMessage
+    rt: Runtime
+    verdicts: dict[str, StartVerdict] = field(default_factory=dict)
+    finished: set[str] = field(default_factory=set)
+    pending: list[_Pending] = field(default_factory=list)
+    last_flush: float = field(default_factory=time.monotonic)
+
+    @property
+    def lease(self) -> float:
+        return self.rt.settings.batch_lease_seconds
+
+    def run(self) -> str:
+        msg, jobs = self.msg, self.rt.jobs
+        bound = log.bind(job_id=msg.job_id, batch_id=msg.batch_id)
+        ids = [doc.doc_id for doc in msg.documents]
+        try:
+            verdicts = jobs.claim(
+                msg.job_id,
+                ids,
+                [new_id() for _ in ids],
+                batch_id=msg.batch_id,
+                lease_until=time.time() + self.lease,
+            )
+        except redis.RedisError as exc:
+            bound.warning("batch.claim_failed", error=str(exc))
+            return "retry"  # the outbox entry stands: the watchdog sends it again
+        if verdicts is None:
+            return "skipped"  # finished by an earlier delivery
+        self.verdicts = {doc_id: v for doc_id, v in zip(ids, verdicts, strict=True) if v.go}
+        todo = [doc for doc in msg.documents if doc.doc_id in self.verdicts]
+        try:
+            with keep_lease(jobs, msg.batch_id, self.lease):
+                self._process(todo)
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            bound.warning("batch.outage", error=f"{type(exc).__name__}: {exc}")
+            return "retry" if self._after_outage(todo, exc) else "done"
+        bound.info("batch.done", documents=len(todo))
+        return "done" if todo else "skipped"
+
+    def _process(self, todo: list[BatchDocument]) -> None:
+        data = fetch_batch(self.rt.store, todo) if todo else {}
+        for doc in todo:
+            try:
+                self.pending.append(self._one(doc, data[doc.doc_id]))
+            except SoftTimeLimitExceeded:
+                # This document took the batch's time: it is rejected, the rest go on anew.
+                log.warning("document.time_limit", job_id=self.msg.job_id, doc_id=doc.doc_id)
+                self.pending.append(
+                    _Pending(
+                        DocOutcome(doc.doc_id, DocStatus.rejected, error="processing time limit exceeded")
+                    )
+                )
+                self._flush(done=False)
+                self.rt.jobs.reschedule(self.msg.batch_id, time.time())
+                return
+            if len(self.pending) >= FLUSH_DOCUMENTS or time.monotonic() - self.last_flush >= FLUSH_SECONDS:
+                self._flush(done=False)
+        self._flush(done=True)
+
+    def _one(self, doc: BatchDocument, data: bytes | _Missing) -> _Pending:
+        msg, rt = self.msg, self.rt
+        if isinstance(data, _Missing):
+            return _Pending(
+                DocOutcome(doc.doc_id, DocStatus.failed, error="the uploaded file is missing from the bucket")
+            )
+        try:
+            opened = open_document(doc, data, rt.settings.max_file_bytes)
+        except Unreadable as exc:
+            return _Pending(DocOutcome(doc.doc_id, DocStatus.rejected, error=exc.reason))
+        item = DocumentInput(
+            raw=opened.raw,
+            collection=msg.collection,
+            filename=doc.filename,
+            content_type=opened.content_type,
+            hints=opened.hints.over(msg.hints),
         )
-    log.info("document.done", job_id=msg.job_id, doc_id=msg.doc_id, status=outcome.status.value)
-    return outcome.status.value
+        record_id = self.verdicts[doc.doc_id].record_id
+        try:
+            outcome = process_document(
+                item, rt.pipeline, rt.ctx, record_id=record_id, job_id=msg.job_id, raw_key=doc.locator.raw_key
+            )
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.exception("document.failed", job_id=msg.job_id, doc_id=doc.doc_id)
+            return _Pending(DocOutcome(doc.doc_id, DocStatus.failed, error=f"{type(exc).__name__}: {exc}"))
+        if outcome.status == DocStatus.stored:
+            assert outcome.record is not None
+            key = record_key(msg.collection, outcome.record.id)
+            body = json.dumps(outcome.record.model_dump(mode="json"), ensure_ascii=False).encode("utf-8")
+            return _Pending(
+                DocOutcome(doc.doc_id, DocStatus.stored, record_id=outcome.record.id, record_key=key), body
+            )
+        return _Pending(
+            DocOutcome(
+                doc.doc_id,
+                outcome.status,
+                duplicate_of=outcome.duplicate_of,
+                similarity=outcome.similarity,
+                error=outcome.error,
+            )
+        )
 
+    def _flush(self, *, done: bool) -> None:
+        """Writes the pending records (conditional puts), then records every outcome at once."""
+        rt = self.rt
+        writes = [(p.outcome.record_key, p.body) for p in self.pending if p.body is not None]
+        self._put_records(writes)
+        outcomes = [p.outcome for p in self.pending]
+        transition = rt.jobs.finish_many(
+            self.msg.job_id,
+            self.msg.collection,
+            outcomes,
+            batch_id=self.msg.batch_id,
+            batch_done=done,
+            lease_until=time.time() + self.lease,
+        )
+        self.finished.update(o.doc_id for o in outcomes)
+        self.pending.clear()
+        self.last_flush = time.monotonic()
+        if transition.job_finished:
+            try:
+                write_job_summary(rt.jobs, rt.store, self.msg.job_id, rt.settings.job_retention_seconds)
+            except Exception:  # still queued for it: the watchdog writes it
+                log.warning("job.summary_deferred", job_id=self.msg.job_id, exc_info=True)
 
-def _finish(rt: Runtime, msg: DocumentMessage, status: DocStatus, **fields: Any) -> None:
-    transition = rt.jobs.finish(msg.job_id, msg.doc_id, status, **fields)
-    if transition.job_finished:
-        write_job_summary(rt.jobs, rt.store, msg.job_id)
+    def _put_records(self, writes: Sequence[tuple[str | None, bytes | None]]) -> None:
+        store = self.rt.store
+
+        def put(item: tuple[str | None, bytes | None]) -> None:
+            key, body = item
+            assert key is not None and body is not None
+            store.put_if_absent(key, body, content_type="application/json")
+
+        if len(writes) <= 1:
+            for item in writes:
+                put(item)
+            return
+        with ThreadPoolExecutor(max_workers=min(8, len(writes))) as pool:
+            list(pool.map(put, writes))
+
+    def _after_outage(self, todo: list[BatchDocument], exc: BaseException) -> bool:
+        """Documents past their attempts fail with the count; the rest wait a back-off.
+
+        True when documents wait to be sent again.
+        """
+        rt, msg = self.rt, self.msg
+        error = f"{type(exc).__name__}: {exc}"
+        unfinished = [d.doc_id for d in todo if d.doc_id not in self.finished]
+        limit = rt.settings.task_max_retries + 1
+        give_up = [d for d in unfinished if self.verdicts[d].attempts >= limit]
+        retry = [d for d in unfinished if self.verdicts[d].attempts < limit]
+        try:
+            if give_up:
+                outcomes = [
+                    DocOutcome(
+                        d,
+                        DocStatus.failed,
+                        error=f"gave up after {self.verdicts[d].attempts} attempts: {error}",
+                    )
+                    for d in give_up
+                ]
+                rt.jobs.finish_many(
+                    msg.job_id, msg.collection, outcomes, batch_id=msg.batch_id, batch_done=not retry
+                )
+            if retry:
+                rt.jobs.note_error(retry, error)
+                attempts = min(self.verdicts[d].attempts for d in retry)
+                backoff = min(2.0**attempts, float(rt.settings.task_retry_backoff_max))
+                rt.jobs.reschedule(msg.batch_id, time.time() + backoff)
+        except redis.RedisError:
+            return True  # Redis itself is away: the lease runs out and the watchdog sends it again
+        return bool(retry)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -15,18 +16,18 @@ from ingest_api.metrics import DOCUMENTS_ACCEPTED, UPLOAD_BYTES
 from ingest_api.uploads import (
     FormMeta,
     IncomingFile,
-    expand,
-    messages,
+    plan_batches,
     plan_documents,
+    plan_file,
     request_fingerprint,
-    store_parts,
+    store_files,
 )
 from ingest_core.errors import BadRequest, Conflict, PayloadTooLarge, UnsupportedMediaType
 from ingest_core.ids import new_id
-from ingest_core.jobs import JobStore, write_job_summary
+from ingest_core.jobs import JobStore
 from ingest_core.keys import valid_collection
-from ingest_core.schema import JobStatus, JobView
-from ingest_core.tasks import PROCESS_DOCUMENT, QUEUE
+from ingest_core.schema import JobView
+from ingest_core.tasks import send_batch
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Authorized])
 
@@ -130,7 +131,7 @@ def _accept(
         except ValueError as exc:
             raise Conflict(str(exc), details={"idempotency_key": idem_key}) from None
         if existing:
-            view = jobs.get_job(existing)
+            view = jobs.get_job(existing, limit=services.settings.job_page_size)
             if view is not None:
                 return view
     try:
@@ -144,27 +145,37 @@ def _accept(
 def _create_job(
     services: ServicesDep, jobs: JobStore, files: list[IncomingFile], form: FormMeta, job_id: str
 ) -> JobView:
+    """Stores each file once, registers the job with its batches (the outbox), then sends them.
+
+    A crash after registering loses nothing: the workers' watchdog sends any batch still
+    pending after ``dispatch_grace_seconds``.
+    """
     settings = services.settings
-    parts = [part for item in files for part in expand(item, settings)]
-    if len(parts) > settings.max_archive_members:
+    planned = [plan_file(item, settings, form.collection) for item in files]
+    documents, to_process = plan_documents(planned)
+    if len(documents) > settings.max_archive_members:
         raise PayloadTooLarge(
-            f"the upload holds {len(parts)} documents (limit {settings.max_archive_members})"
+            f"the upload holds {len(documents)} documents (limit {settings.max_archive_members})"
         )
-    store_parts(parts, services.store, form.collection)
-    documents = plan_documents(parts, form.collection)
-    jobs.create_job(form.collection, documents, job_id=job_id)
-    to_send = messages(job_id, parts, documents, form)
+    store_files(planned, services.store)
+    batches = plan_batches(job_id, form, to_process, settings)
+    jobs.create_job(
+        form.collection,
+        documents,
+        job_id=job_id,
+        batches=[(b.batch_id, b.model_dump_json(exclude_defaults=True)) for b in batches],
+        dispatch_by=time.time() + settings.dispatch_grace_seconds,
+    )
+    if settings.debug_pause_before_enqueue_seconds:
+        time.sleep(settings.debug_pause_before_enqueue_seconds)
     celery = services.celery
     with celery.producer_or_acquire() as producer:
-        for message in to_send:
-            celery.send_task(
-                PROCESS_DOCUMENT, args=[message.model_dump(mode="json")], queue=QUEUE, producer=producer
-            )
-    DOCUMENTS_ACCEPTED.inc(len(to_send))
-    view = jobs.get_job(job_id)
+        for batch in batches:
+            send_batch(celery, batch, settings, producer=producer)
+    jobs.mark_sent([b.batch_id for b in batches], time.time() + settings.sent_timeout_seconds)
+    DOCUMENTS_ACCEPTED.inc(len(to_process))
+    view = jobs.get_job(job_id, limit=settings.job_page_size)
     assert view is not None
-    if view.status in {JobStatus.failed, JobStatus.succeeded}:  # nothing for a worker to do
-        write_job_summary(jobs, services.store, job_id)
     return view
 
 

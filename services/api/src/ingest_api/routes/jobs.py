@@ -1,8 +1,11 @@
-"""Job status: plain, long-polled (?wait=N) or streamed as Server-Sent Events; cancellation."""
+"""Job status: plain, long-polled (?wait=N) or streamed as Server-Sent Events; cancellation.
+
+A job's answer holds its counts and one page of its documents; ``next_cursor`` leads to the
+next page, so a job of any size answers quickly. Waiting wakes on the change itself.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -11,46 +14,73 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
 
-from ingest_api.deps import Authorized, JobsDep, ServicesDep, SettingsDep
+from ingest_api.deps import Authorized, ServicesDep
 from ingest_api.errors import ERROR_RESPONSES
-from ingest_core.errors import NotFound
-from ingest_core.jobs import JobStore, write_job_summary
-from ingest_core.schema import TERMINAL_JOB_STATUSES, JobView
+from ingest_core.errors import BadRequest, NotFound
+from ingest_core.jobs import write_job_summary
+from ingest_core.keys import job_summary_key
+from ingest_core.schema import TERMINAL_JOB_STATUSES, DocStatus, JobView
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Authorized])
 
-_POLL_INTERVAL = 0.1
+_KEEP_ALIVE_SECONDS = 15.0
 
 
-async def _load(jobs: JobStore, job_id: str) -> JobView:
-    job = await run_in_threadpool(jobs.get_job, job_id)
+def _no_job(job_id: str) -> NotFound:
+    return NotFound(f"no job {job_id}", details={"job_id": job_id})
+
+
+def _archived(services: ServicesDep, job_id: str) -> JobView | None:
+    """A job whose Redis state has expired, from its summary in the bucket."""
+    try:
+        return JobView.model_validate_json(services.store.get(job_summary_key(job_id)))
+    except (NotFound, ValidationError):
+        return None
+
+
+async def _load(
+    services: ServicesDep,
+    job_id: str,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+    status: DocStatus | None = None,
+) -> JobView:
+    if cursor is not None and not cursor.isdigit():
+        raise BadRequest("cursor must be a value of next_cursor", details={"cursor": cursor})
+    size = limit or services.settings.job_page_size
+    job = await run_in_threadpool(services.jobs.get_job, job_id, limit=size, cursor=cursor, status=status)
+    if job is None and cursor is None and status is None:
+        job = await run_in_threadpool(_archived, services, job_id)
     if job is None:
-        raise NotFound(f"no job {job_id}", details={"job_id": job_id})
+        raise _no_job(job_id)
     return job
 
 
-async def _wait_for_change(jobs: JobStore, job_id: str, version: int | None, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        await asyncio.sleep(_POLL_INTERVAL)
-        if await run_in_threadpool(jobs.job_version, job_id) != version:
-            return
-
-
 @router.get("/{job_id}", response_model=JobView, responses=ERROR_RESPONSES)
-async def get_job(
+async def get_job(  # noqa: PLR0917 (query parameters)
     job_id: str,
-    jobs: JobsDep,
-    settings: SettingsDep,
+    services: ServicesDep,
     wait: Annotated[float, Query(ge=0, description="Long-poll up to N seconds for a change")] = 0,
+    limit: Annotated[int | None, Query(ge=1, le=10_000, description="Documents per page")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=20, description="`next_cursor` of the page before")
+    ] = None,
+    status: Annotated[DocStatus | None, Query(description="Only documents in this state")] = None,
 ) -> JobView:
-    """The job with its counts and each document's outcome."""
+    """The job with its counts and one page of its documents' outcomes."""
+    jobs = services.jobs
     version = await run_in_threadpool(jobs.job_version, job_id)
-    job = await _load(jobs, job_id)
+    job = await _load(services, job_id, limit=limit, cursor=cursor, status=status)
     if wait > 0 and job.status not in TERMINAL_JOB_STATUSES:
-        await _wait_for_change(jobs, job_id, version, min(wait, settings.long_poll_max_seconds))
-        job = await _load(jobs, job_id)
+        deadline = time.monotonic() + min(wait, services.settings.long_poll_max_seconds)
+        while (remaining := deadline - time.monotonic()) > 0:
+            await services.changes.wait(job_id, remaining)
+            if await run_in_threadpool(jobs.job_version, job_id) != version:
+                break
+        job = await _load(services, job_id, limit=limit, cursor=cursor, status=status)
     return job
 
 
@@ -59,9 +89,10 @@ async def get_job(
     responses={200: {"content": {"text/event-stream": {}}}, **ERROR_RESPONSES},
     response_class=StreamingResponse,
 )
-async def job_events(job_id: str, jobs: JobsDep) -> StreamingResponse:
+async def job_events(job_id: str, services: ServicesDep) -> StreamingResponse:
     """Server-Sent Events: one ``job`` event per change, the last when the job is finished."""
-    await _load(jobs, job_id)
+    await _load(services, job_id)
+    jobs = services.jobs
 
     async def stream() -> AsyncIterator[str]:
         last_version: int | None = -1
@@ -69,15 +100,15 @@ async def job_events(job_id: str, jobs: JobsDep) -> StreamingResponse:
         while True:
             version = await run_in_threadpool(jobs.job_version, job_id)
             if version != last_version:
-                job = await _load(jobs, job_id)
+                job = await _load(services, job_id)
                 last_version, idle_since = version, time.monotonic()
                 yield f"event: job\nid: {version}\ndata: {json.dumps(job.model_dump(mode='json'))}\n\n"
                 if job.status in TERMINAL_JOB_STATUSES:
                     return
-            elif time.monotonic() - idle_since > 15:
+            elif time.monotonic() - idle_since > _KEEP_ALIVE_SECONDS:
                 idle_since = time.monotonic()
                 yield ": keep-alive\n\n"
-            await asyncio.sleep(0.2)
+            await services.changes.wait(job_id, _KEEP_ALIVE_SECONDS)
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
@@ -87,7 +118,9 @@ async def cancel_job(job_id: str, services: ServicesDep) -> JobView:
     """Cancels documents no worker has started; finished jobs are returned unchanged."""
     job = await run_in_threadpool(services.jobs.cancel, job_id)
     if job is None:
-        raise NotFound(f"no job {job_id}", details={"job_id": job_id})
+        raise _no_job(job_id)
     if job.status in TERMINAL_JOB_STATUSES and job.counts.queued + job.counts.processing == 0:
-        await run_in_threadpool(write_job_summary, services.jobs, services.store, job_id)
+        await run_in_threadpool(
+            write_job_summary, services.jobs, services.store, job_id, services.settings.job_retention_seconds
+        )
     return job

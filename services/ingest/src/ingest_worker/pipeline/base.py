@@ -49,6 +49,7 @@ class Article:
     declared_language: str | None = None
     declared_title: str | None = None
     declared_published_at: str | None = None
+    external_id: str | None = None  # the uploader's own id for the document
     # detection and decoding
     content_type: str | None = None  # "text/plain" | "text/html"
     encoding: str | None = None

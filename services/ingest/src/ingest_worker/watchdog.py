@@ -1,0 +1,83 @@
+"""The watchdog: sends again every batch whose work is gone, and writes overdue job summaries.
+
+Every worker runs one, in its main process. A batch falls due when the API registered it but
+died before sending it, when its worker stopped renewing its lease (killed, or cut off from
+Redis), when an outage asked for a back-off, or when a sent message was never claimed. Of
+several watchdogs exactly one takes each overdue batch (a Lua check-and-set), and a second
+delivery of a batch is harmless: finished documents are skipped, record ids are reserved once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import redis
+import structlog
+
+from ingest_core.jobs import JobStore, write_job_summary
+from ingest_core.settings import Settings
+from ingest_core.storage import ObjectStore
+from ingest_core.tasks import BatchMessage, TaskSender, send_batch
+
+log = structlog.get_logger("ingest_worker.watchdog")
+
+SUMMARY_GRACE_SECONDS = 5.0  # the worker that finished a job writes its summary first
+
+
+@dataclass(frozen=True)
+class Sweep:
+    resent: int
+    summaries: int
+
+
+class Watchdog:
+    def __init__(self, settings: Settings, sender: TaskSender, jobs: JobStore, store: ObjectStore) -> None:
+        self.settings = settings
+        self.sender = sender
+        self.jobs = jobs
+        self.store = store
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, sender: TaskSender) -> Watchdog:
+        client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+        return cls(settings, sender, JobStore(client), ObjectStore.from_settings(settings))
+
+    def sweep(self, now: float | None = None) -> Sweep:
+        """One pass; safe to run from any number of processes at once."""
+        now = time.time() if now is None else now
+        resent = 0
+        for batch_id in self.jobs.overdue_batches(now):
+            message = self.jobs.take_for_redispatch(batch_id, now, now + self.settings.sent_timeout_seconds)
+            if message is None:
+                continue
+            try:
+                send_batch(self.sender, BatchMessage.model_validate_json(message), self.settings)
+            except Exception:
+                log.warning("watchdog.send_failed", batch_id=batch_id, exc_info=True)
+                self.jobs.reschedule(batch_id, now + 5 * self.settings.watchdog_interval_seconds)
+                continue
+            resent += 1
+            log.info("watchdog.resent", batch_id=batch_id)
+        summaries = 0
+        for job_id in self.jobs.overdue_summaries(now - SUMMARY_GRACE_SECONDS):
+            write_job_summary(self.jobs, self.store, job_id, self.settings.job_retention_seconds)
+            summaries += 1
+        return Sweep(resent, summaries)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="ingest-watchdog", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.settings.watchdog_interval_seconds):
+            try:
+                self.sweep()
+            except Exception as exc:  # Redis or S3 away: try again next time
+                log.warning("watchdog.sweep_failed", error=f"{type(exc).__name__}: {exc}")
