@@ -176,7 +176,8 @@ return 1
 """
 
 # The watchdog takes an overdue batch to send it again; of several watchdogs, one wins.
-# KEYS: due, batch.  ARGV: now, new deadline, batch id.  Returns the message, or nil.
+# KEYS: due, batch.  ARGV: cutoff, new deadline, batch id, required state ('' = any).
+# Returns the message, or nil.
 _REDISPATCH = """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[3])
 if not score or tonumber(score) > tonumber(ARGV[1]) then return nil end
@@ -185,6 +186,7 @@ if not message then
   redis.call('ZREM', KEYS[1], ARGV[3])
   return nil
 end
+if ARGV[4] ~= '' and redis.call('HGET', KEYS[2], 'state') ~= ARGV[4] then return nil end
 redis.call('HSET', KEYS[2], 'state', 'sent')
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
 return message
@@ -456,10 +458,16 @@ class JobStore:
         rows = self.redis.zrangebyscore(self.keys.batches_due(), "-inf", now, start=0, num=limit)
         return [_text(r) for r in rows]
 
-    def take_for_redispatch(self, batch_id: str, now: float, deadline: float) -> str | None:
-        """The batch's message if this caller is the one to send it again, else None."""
+    def take_for_redispatch(
+        self, batch_id: str, now: float, deadline: float, *, only_state: str = ""
+    ) -> str | None:
+        """The batch's message if this caller is the one to send it again, else None.
+
+        ``now`` is the cutoff: the batch must be due by then (and in ``only_state``, if given).
+        """
         res = self._redispatch(
-            keys=[self.keys.batches_due(), self.keys.batch(batch_id)], args=[now, deadline, batch_id]
+            keys=[self.keys.batches_due(), self.keys.batch(batch_id)],
+            args=[now, deadline, batch_id, only_state],
         )
         return _text(res) if res is not None else None
 

@@ -8,14 +8,15 @@ Everything a task writes is keyed so a second run changes nothing.
 from __future__ import annotations
 
 import sys
+import time
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init, worker_ready, worker_shutdown
+from celery.signals import task_received, worker_process_init, worker_ready, worker_shutdown
 
 from ingest_core.logs import configure_logging
 from ingest_core.settings import Settings, get_settings
-from ingest_core.tasks import QUEUE
+from ingest_core.tasks import PROCESS_BATCH, QUEUE
 
 
 def create_celery(settings: Settings | None = None) -> Celery:
@@ -71,6 +72,20 @@ def _start_watchdog(sender: Any = None, **_: Any) -> None:
     watchdog = Watchdog.from_settings(get_settings(), app)
     watchdog.start()
     _watchdog.append(watchdog)
+
+
+@task_received.connect
+def _lease_on_receipt(request: Any = None, **_: Any) -> None:
+    """A batch this process holds is leased at once, so if the whole worker dies before a
+    pool process claims it, the watchdog sends it again after the lease, not the sent timeout."""
+    if request is None or request.name != PROCESS_BATCH or not _watchdog:
+        return
+    try:
+        batch_id = request.args[0]["batch_id"]
+        jobs = _watchdog[0].jobs
+        jobs.renew_lease(batch_id, time.time() + get_settings().batch_lease_seconds)
+    except Exception:  # never refuse a task over this: the sent timeout still covers it
+        return
 
 
 @worker_shutdown.connect

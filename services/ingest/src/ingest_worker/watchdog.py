@@ -19,7 +19,7 @@ import structlog
 from ingest_core.jobs import JobStore, write_job_summary
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
-from ingest_core.tasks import BatchMessage, TaskSender, send_batch
+from ingest_core.tasks import QUEUE, BatchMessage, TaskSender, send_batch
 
 log = structlog.get_logger("ingest_worker.watchdog")
 
@@ -33,8 +33,16 @@ class Sweep:
 
 
 class Watchdog:
-    def __init__(self, settings: Settings, sender: TaskSender, jobs: JobStore, store: ObjectStore) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sender: TaskSender,
+        jobs: JobStore,
+        store: ObjectStore,
+        broker: redis.Redis[bytes] | None = None,
+    ) -> None:
         self.settings = settings
+        self.broker = broker
         self.sender = sender
         self.jobs = jobs
         self.store = store
@@ -44,14 +52,31 @@ class Watchdog:
     @classmethod
     def from_settings(cls, settings: Settings, sender: TaskSender) -> Watchdog:
         client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
-        return cls(settings, sender, JobStore(client), ObjectStore.from_settings(settings))
+        broker = None
+        if settings.celery_broker_url.startswith(("redis://", "rediss://", "unix://")):
+            broker = redis.Redis.from_url(settings.celery_broker_url, health_check_interval=30)
+        return cls(settings, sender, JobStore(client), ObjectStore.from_settings(settings), broker)
 
     def sweep(self, now: float | None = None) -> Sweep:
         """One pass; safe to run from any number of processes at once."""
         now = time.time() if now is None else now
+        resent = self._resend(now, now)
+        if self._broker_queue_empty():
+            # Nothing waits in the broker, so a batch sent a while ago that no worker holds was
+            # lost on the way (a message taken while Redis died): no need to wait the timeout.
+            grace = 2 * self.settings.batch_lease_seconds
+            resent += self._resend(now + self.settings.sent_timeout_seconds - grace, now, only_state="sent")
+        summaries = 0
+        for job_id in self.jobs.overdue_summaries(now - SUMMARY_GRACE_SECONDS):
+            write_job_summary(self.jobs, self.store, job_id, self.settings.job_retention_seconds)
+            summaries += 1
+        return Sweep(resent, summaries)
+
+    def _resend(self, cutoff: float, now: float, *, only_state: str = "") -> int:
         resent = 0
-        for batch_id in self.jobs.overdue_batches(now):
-            message = self.jobs.take_for_redispatch(batch_id, now, now + self.settings.sent_timeout_seconds)
+        deadline = now + self.settings.sent_timeout_seconds
+        for batch_id in self.jobs.overdue_batches(cutoff):
+            message = self.jobs.take_for_redispatch(batch_id, cutoff, deadline, only_state=only_state)
             if message is None:
                 continue
             try:
@@ -61,12 +86,18 @@ class Watchdog:
                 self.jobs.reschedule(batch_id, now + 5 * self.settings.watchdog_interval_seconds)
                 continue
             resent += 1
-            log.info("watchdog.resent", batch_id=batch_id)
-        summaries = 0
-        for job_id in self.jobs.overdue_summaries(now - SUMMARY_GRACE_SECONDS):
-            write_job_summary(self.jobs, self.store, job_id, self.settings.job_retention_seconds)
-            summaries += 1
-        return Sweep(resent, summaries)
+            log.info("watchdog.resent", batch_id=batch_id, reason=only_state or "due")
+        return resent
+
+    def _broker_queue_empty(self) -> bool:
+        if self.broker is None:
+            return False
+        # kombu's Redis transport keeps one list per priority step: "ingest", "ingest\x06\x163"…
+        names = [QUEUE, *(f"{QUEUE}\x06\x16{step}" for step in (3, 6, 9))]
+        pipe = self.broker.pipeline(transaction=False)
+        for name in names:
+            pipe.llen(name)
+        return sum(int(n) for n in pipe.execute()) == 0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="ingest-watchdog", daemon=True)
