@@ -18,6 +18,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -382,7 +383,7 @@ def records(
     err = _stderr()
 
     def on_retry(error: IngestError, delay: float) -> None:
-        reason = error.reason if isinstance(error, ApiUnreachable) else str(error)
+        reason = escape(error.reason if isinstance(error, ApiUnreachable) else str(error))
         err.print(f"[yellow]feed interrupted ({reason}); retrying in {delay:.1f}s[/]", highlight=False)
 
     with _client(api, api_key) as client, _api_errors():
