@@ -63,3 +63,17 @@ def test_a_redis_outage_is_a_503_with_retry_after(client: TestClient) -> None:
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert response.json()["error"]["code"] == "service_unavailable"
+
+
+def test_a_key_with_non_ascii_characters_is_refused_with_403_not_an_error(client: TestClient) -> None:
+    for headers in ({"X-API-Key": "cl\xe9".encode("latin-1")}, {"Authorization": b"Bearer s3cr\xe9t"}):
+        response = client.get("/v1/schema/record", headers=headers)
+        assert response.status_code == 403, response.text
+
+
+def test_a_bearer_token_wins_over_the_header_and_another_scheme_falls_back_to_it(client: TestClient) -> None:
+    both = {"Authorization": "Bearer nope", "X-API-Key": "s3cret"}
+    assert client.get("/v1/schema/record", headers=both).status_code == 403
+    basic = {"Authorization": "Basic czNjcmV0", "X-API-Key": "s3cret"}
+    assert client.get("/v1/schema/record", headers=basic).status_code == 200
+    assert client.get("/v1/schema/record", headers={"Authorization": "Basic czNjcmV0"}).status_code == 401

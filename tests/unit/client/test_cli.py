@@ -94,7 +94,7 @@ def test_a_jsonl_input_gives_one_line_per_article_and_rejects_bad_json(
 
     result = runner.invoke(cli.app, ["process", str(batch)])
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # one line was rejected
     lines = json_lines(result.stdout)
     assert [line["input"] for line in lines] == [f"{batch}!1", f"{batch}!2", f"{batch}!3"]
     assert [line["external_id"] for line in lines] == ["wire-1", "42", None]
@@ -106,10 +106,10 @@ def test_a_jsonl_input_gives_one_line_per_article_and_rejects_bad_json(
     assert "JSON" in lines[2]["error"]
 
 
-def test_a_missing_input_gives_a_rejected_line_and_exit_zero(tmp_path: Path) -> None:
+def test_a_missing_input_gives_a_rejected_line_and_exit_one(tmp_path: Path) -> None:
     missing = tmp_path / "missing.txt"
     result = runner.invoke(cli.app, ["process", str(missing)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     (line,) = json_lines(result.stdout)
     assert line["input"] == str(missing)
     assert line["status"] == "rejected"
@@ -166,7 +166,9 @@ def test_submit_without_wait_prints_the_queued_job(tmp_path: Path, use_fake_api:
     assert use_fake_api.polls == 0
 
 
-def test_submit_to_an_unreachable_api_exits_two_with_the_hint(tmp_path: Path, closed_port_url: str) -> None:
+def test_submit_to_an_unreachable_api_exits_two_with_the_hint(
+    tmp_path: Path, closed_port_url: str, no_sleep: list[float]
+) -> None:
     (tmp_path / "a.txt").write_text("a")
     result = runner.invoke(cli.app, ["submit", str(tmp_path / "a.txt"), "--api", closed_port_url])
     assert result.exit_code == 2

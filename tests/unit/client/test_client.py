@@ -68,21 +68,29 @@ def test_a_framework_validation_error_is_reported_as_validation_error() -> None:
     assert (info.value.code, info.value.details) == ("validation_error", detail)
 
 
-def test_an_unreachable_api_gives_api_unreachable_with_a_helpful_message(closed_port_url: str) -> None:
+def test_an_unreachable_api_gives_api_unreachable_with_a_helpful_message(
+    closed_port_url: str, no_sleep: list[float]
+) -> None:
     with IngestClient(closed_port_url, timeout=5) as api, pytest.raises(ApiUnreachable) as info:
         api.job("j1")
     assert str(info.value) == (
         f"cannot reach the ingest API at {closed_port_url}: connection refused — is it running? (make run)"
     )
+    assert len(no_sleep) == 4  # tried again, backing off, before giving up
 
 
-def test_a_timeout_is_reported_as_unreachable_with_the_delay() -> None:
+def test_a_timeout_is_reported_as_unreachable_with_the_delay(no_sleep: list[float]) -> None:
+    calls = 0
+
     def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
         raise httpx.ReadTimeout("timed out", request=request)
 
     with mock_client(handler, timeout=7) as api, pytest.raises(ApiUnreachable) as info:
         api.record("r1")
     assert "no answer within 7s" in str(info.value)
+    assert calls == 5  # a GET is safe to send again
 
 
 # --- retries --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest_client.client import DEFAULT_BASE_URL, IngestClient, UploadProgress
+from ingest_client.client import DEFAULT_BASE_URL, IngestClient, UploadProgress, default_base_url
 from ingest_client.errors import ApiUnreachable, IngestAPIError, IngestError, WaitTimeoutError
 from ingest_client.models import Document, FeedPage, Job, Record, job_finished
 
@@ -18,6 +18,7 @@ __all__ = [
     "Record",
     "UploadProgress",
     "WaitTimeoutError",
+    "default_base_url",
     "job_finished",
 ]
 

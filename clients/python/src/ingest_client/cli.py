@@ -2,12 +2,15 @@
 
 Exit codes: 0 all documents stored or duplicate (or, without --wait, none rejected so far);
 1 some document rejected or failed; 2 usage, connection or API errors; 3 --wait timed out.
+The API is ``--api``, else ``$INGEST_API_URL``, else ``http://127.0.0.1:$INGEST_API_PORT``,
+else http://127.0.0.1:8000. Progress displays go to stderr, and only when it is a terminal.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,19 +18,22 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    SpinnerColumn,
     TaskID,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
 from rich.table import Table
 
-from ingest_client.client import DEFAULT_BASE_URL, IngestClient, UploadProgress
+from ingest_client.client import IngestClient, UploadProgress, default_base_url
 from ingest_client.errors import ApiUnreachable, IngestAPIError, IngestError, WaitTimeoutError
 from ingest_client.models import DOC_BAD_STATUSES, DOC_OK_STATUSES, DOC_TERMINAL_STATUSES, Job
 
@@ -47,8 +53,14 @@ app = typer.Typer(
 )
 
 ApiOption = Annotated[
-    str,
-    typer.Option("--api", envvar="INGEST_API_URL", help="Base URL of the ingest API.", show_envvar=True),
+    str | None,
+    typer.Option(
+        "--api",
+        envvar="INGEST_API_URL",
+        help="Base URL of the ingest API. Without it (or INGEST_API_URL): http://127.0.0.1:$INGEST_API_PORT "
+        "when INGEST_API_PORT is set, else http://127.0.0.1:8000.",
+        show_envvar=True,
+    ),
 ]
 ApiKeyOption = Annotated[
     str | None,
@@ -76,6 +88,15 @@ _STATUS_STYLE = {
 def make_client(api: str, api_key: str | None) -> IngestClient:
     """The client the commands use (tests replace this to inject a mock transport)."""
     return IngestClient(api, api_key=api_key)
+
+
+def _client(api: str | None, api_key: str | None) -> IngestClient:
+    """``--api`` (or ``$INGEST_API_URL``), else the URL ``$INGEST_API_PORT`` implies."""
+    try:
+        url = api or default_base_url()
+    except IngestError as exc:
+        _fail(str(exc))
+    return make_client(url, api_key)
 
 
 def _stderr() -> Console:
@@ -136,14 +157,14 @@ def submit(
     wait: WaitOption = False,
     timeout: TimeoutOption = None,
     json_out: JsonOption = False,
-    api: ApiOption = DEFAULT_BASE_URL,
+    api: ApiOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
     """Upload files and folders; print each document's outcome."""
     err = _stderr()
     jobs: list[Job] = []
     timed_out = False
-    with make_client(api, api_key) as client:
+    with _client(api, api_key) as client:
         with _api_errors(), _upload_progress(err) as on_progress:
             try:
                 for job in client.iter_submit(
@@ -306,12 +327,12 @@ def status(
     wait: WaitOption = False,
     timeout: TimeoutOption = None,
     json_out: JsonOption = False,
-    api: ApiOption = DEFAULT_BASE_URL,
+    api: ApiOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
     """Show a job and its documents; --wait long-polls until it is finished."""
     timed_out = False
-    with make_client(api, api_key) as client, _api_errors():
+    with _client(api, api_key) as client, _api_errors():
         if wait:
             job = client.job(job_id)
             jobs, timed_out = _wait_all(client, [job], timeout, _stderr())
@@ -349,16 +370,31 @@ def records(
     poll_interval: Annotated[
         float, typer.Option("--poll-interval", min=0.1, help="Seconds between polls with --follow.")
     ] = 2.0,
-    api: ApiOption = DEFAULT_BASE_URL,
+    api: ApiOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
-    """Print the record feed as JSON Lines (one record per line), in ingestion order."""
+    """Print the record feed as JSON Lines (one record per line), in ingestion order.
+
+    With --follow it runs until interrupted: when the API goes away (a restart, a deploy) it
+    says so on stderr, reconnects with back-off and resumes from its last cursor.
+    """
     page_size = min(limit, 100) if limit is not None else 100
     printed = 0
-    with make_client(api, api_key) as client, _api_errors():
+    err = _stderr()
+
+    def on_retry(error: IngestError, delay: float) -> None:
+        reason = escape(error.reason if isinstance(error, ApiUnreachable) else str(error))
+        err.print(f"[yellow]feed interrupted ({reason}); retrying in {delay:.1f}s[/]", highlight=False)
+
+    with _client(api, api_key) as client, _api_errors():
         try:
             for record in client.iter_records(
-                collection, follow=follow, poll_interval=poll_interval, after=after, limit=page_size
+                collection,
+                follow=follow,
+                poll_interval=poll_interval,
+                after=after,
+                limit=page_size,
+                on_retry=on_retry,
             ):
                 _write_line(json.dumps(record, ensure_ascii=False))
                 printed += 1
@@ -395,6 +431,8 @@ def process(
     """Run the pipeline locally, no servers: one JSON object per document, in input order.
 
     Needs the worker package (ingest-worker). Unreadable inputs give a "rejected" line.
+    Exits 1 when any document was rejected or failed, 0 otherwise. When stderr is a terminal
+    (and stdout is not, so the two do not mix) a counter runs there while it works.
     """
     try:
         from ingest_worker.offline import run_offline
@@ -407,13 +445,52 @@ def process(
         _fail(f"the worker package (ingest-worker) could not be loaded: {exc}")
     except ImportError as exc:
         _fail(f"the worker package (ingest-worker) could not be loaded: {exc}")
-    try:
-        for result in run_offline(paths, collection=collection, dedup=not no_dedup):
-            _write_line(json.dumps(result, ensure_ascii=False))
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None
-    except BrokenPipeError:
-        _quiet_broken_pipe()
+    err = _stderr()
+    counts: Counter[str] = Counter()
+    with _process_progress(err) as advance:
+        try:
+            for result in run_offline(paths, collection=collection, dedup=not no_dedup):
+                _write_line(json.dumps(result, ensure_ascii=False))
+                counts[str(result.get("status"))] += 1
+                advance(counts)
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+    bad = sum(counts[status] for status in DOC_BAD_STATUSES)
+    if err.is_terminal or bad:
+        err.print(_summary(counts), highlight=False)
+    raise typer.Exit(EXIT_SOME_BAD if bad else EXIT_OK)
+
+
+def _summary(counts: Counter[str]) -> str:
+    total = sum(counts.values())
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"{total} document{'s' if total != 1 else ''}: {parts or 'none'}"
+
+
+@contextmanager
+def _process_progress(err: Console) -> Iterator[Any]:
+    """A running count on stderr; nothing unless stderr is a terminal and stdout is not."""
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]processing"),
+        TextColumn("{task.fields[summary]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        # stdout carries the results: never route it through the display.
+        redirect_stdout=False,
+        redirect_stderr=False,
+        disable=not err.is_terminal or sys.stdout.isatty(),
+    )
+    with progress:
+        task = progress.add_task("process", total=None, summary="0 documents")
+
+        def advance(counts: Counter[str]) -> None:
+            progress.update(task, summary=_summary(counts))
+
+        yield advance
 
 
 def main() -> None:

@@ -12,15 +12,16 @@ from __future__ import annotations
 import email.utils
 import math
 import os
+import random
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
 
-from ingest_client.errors import ApiUnreachable, IngestAPIError, WaitTimeoutError
+from ingest_client.errors import ApiUnreachable, IngestAPIError, IngestError, WaitTimeoutError
 from ingest_client.models import FeedPage, Job, Record, job_finished
 from ingest_client.uploads import (
     MAX_BATCH_BYTES,
@@ -33,11 +34,38 @@ from ingest_client.uploads import (
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 RETRY_STATUSES = frozenset({429, 503})
+FOLLOW_RETRY_STATUSES = frozenset({429, 502, 503, 504})
+"""Answers that ``iter_records(follow=True)`` waits out: a proxy in front of a restarting API
+answers 502/504 until it is back."""
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 LONG_POLL_STEP = 30.0
 """Longest single ``?wait=`` asked for; the server caps it too (60 s by default)."""
 
-_sleep = time.sleep  # tests replace this
+_sleep = time.sleep  # tests replace these
 _monotonic = time.monotonic
+_random = random.random
+
+
+def default_base_url(environ: Mapping[str, str] | None = None) -> str:
+    """The API's URL from the environment: ``INGEST_API_URL``, else
+    ``http://127.0.0.1:$INGEST_API_PORT`` (the port ``make run`` binds), else the default."""
+    env = os.environ if environ is None else environ
+    url = env.get("INGEST_API_URL", "").strip()
+    if url:
+        return url
+    port = env.get("INGEST_API_PORT", "").strip()
+    if port:
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise IngestError(f"INGEST_API_PORT must be a port number (1-65535), not {port!r}")
+        return f"http://127.0.0.1:{int(port)}"
+    return DEFAULT_BASE_URL
+
+
+def backoff_delay(attempt: int, base: float, cap: float) -> float:
+    """Exponential back-off with jitter: ``base * 2**(attempt-1)`` capped at ``cap``, then a
+    random half to all of it, so clients cut off together do not all come back at once."""
+    ceiling = min(cap, base * 2.0 ** max(attempt - 1, 0))
+    return ceiling * (0.5 + 0.5 * _random())
 
 
 @dataclass(frozen=True)
@@ -57,23 +85,30 @@ class IngestClient:
 
     def __init__(
         self,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         api_key: str | None = None,
         timeout: float = 30.0,
         *,
         max_retries: int = 4,
         max_retry_wait: float = 30.0,
+        retry_backoff: float = 0.5,
         batch_files: int = MAX_BATCH_FILES,
         batch_bytes: int = MAX_BATCH_BYTES,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        """``timeout``: seconds for connecting and for each read (long polls get extra).
-        ``max_retries``: extra attempts after a 429/503; each wait honours ``Retry-After``,
-        capped at ``max_retry_wait`` seconds. ``transport``: for tests (``httpx.MockTransport``)."""
-        self.base_url = base_url.rstrip("/")
+        """``base_url``: None reads the environment (``default_base_url``).
+        ``timeout``: seconds for connecting and for each read (long polls get extra).
+        ``max_retries``: extra attempts after a 429/503 answer or a connection error (refused,
+        reset, timed out). After a 429/503 the wait is its ``Retry-After``; otherwise it backs
+        off exponentially from ``retry_backoff`` seconds (with jitter). Every wait is capped at
+        ``max_retry_wait`` seconds. A request that may have reached the server is retried only
+        when repeating it is safe: GET and the like, or a POST with an ``Idempotency-Key``.
+        ``transport``: for tests (``httpx.MockTransport``)."""
+        self.base_url = (base_url if base_url is not None else default_base_url()).rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
+        self.retry_backoff = retry_backoff
         self.batch_files = batch_files
         self.batch_bytes = batch_bytes
         headers = {"Accept": "application/json", "User-Agent": "ingest-client/0.1"}
@@ -249,13 +284,7 @@ class IngestClient:
 
     def records(self, collection: str | None = None, after: str | None = None, limit: int = 100) -> FeedPage:
         """One page of the feed: ``{"items": [...], "next": cursor or None}``."""
-        params: dict[str, Any] = {"limit": limit}
-        if collection is not None:
-            params["collection"] = collection
-        if after is not None:
-            params["after"] = after
-        page = self._request("GET", "/v1/records", params=params).json()
-        return {"items": list(page.get("items") or []), "next": page.get("next")}
+        return self._feed_page(collection, after, limit)
 
     def iter_records(
         self,
@@ -265,17 +294,37 @@ class IngestClient:
         *,
         after: str | None = None,
         limit: int = 100,
+        on_retry: Callable[[IngestError, float], None] | None = None,
     ) -> Iterator[Record]:
         """Every record of the feed in ingestion order, following ``next`` cursors.
 
         Without ``follow`` it stops at the end of the feed. With ``follow`` it then keeps
         polling from the last cursor every ``poll_interval`` seconds; records already yielded
-        since that cursor are not yielded again.
+        since that cursor are not yielded again. A following feed also outlives the API going
+        away (a restart, a deploy): connection errors and 429/502/503/504 answers are retried
+        without limit, backing off exponentially up to ``max_retry_wait`` seconds (or waiting
+        ``Retry-After``), and the feed resumes from its last cursor. ``on_retry(error, delay)``
+        is called before each such wait. Other errors (401, 403, 400 …) are raised.
         """
         cursor = after
         seen_since_cursor: set[str] = set()
+        failures = 0
         while True:
-            page = self.records(collection, after=cursor, limit=limit)
+            try:
+                # Following: this loop does the retrying (unbounded), not _request.
+                page = self._feed_page(collection, cursor, limit, max_retries=0 if follow else None)
+            except (ApiUnreachable, IngestAPIError) as exc:
+                if not follow or not _worth_waiting_out(exc):
+                    raise
+                failures += 1
+                delay = backoff_delay(failures, self.retry_backoff, self.max_retry_wait)
+                if isinstance(exc, IngestAPIError) and exc.retry_after is not None:
+                    delay = min(exc.retry_after, self.max_retry_wait)
+                if on_retry is not None:
+                    on_retry(exc, delay)
+                _sleep(delay)
+                continue
+            failures = 0
             items = page["items"]
             fresh = [r for r in items if r.get("id") is None or r.get("id") not in seen_since_cursor]
             yield from fresh
@@ -289,6 +338,17 @@ class IngestClient:
             seen_since_cursor.update(str(r["id"]) for r in fresh if r.get("id") is not None)
             _sleep(poll_interval)
 
+    def _feed_page(
+        self, collection: str | None, after: str | None, limit: int, *, max_retries: int | None = None
+    ) -> FeedPage:
+        params: dict[str, Any] = {"limit": limit}
+        if collection is not None:
+            params["collection"] = collection
+        if after is not None:
+            params["after"] = after
+        page = self._request("GET", "/v1/records", params=params, max_retries=max_retries).json()
+        return {"items": list(page.get("items") or []), "next": page.get("next")}
+
     # --- plumbing ----------------------------------------------------------------------------
 
     def _request(
@@ -300,8 +360,11 @@ class IngestClient:
         headers: dict[str, str] | None = None,
         content_factory: Callable[[], Iterator[bytes]] | None = None,
         timeout: float | None = None,
+        max_retries: int | None = None,
     ) -> httpx.Response:
-        """One API call: 429/503 retried (bounded, honouring ``Retry-After``), errors raised."""
+        """One API call: 429/503 answers and connection errors retried (bounded; see
+        ``__init__``), errors raised. ``max_retries`` overrides the client's for this call."""
+        retries = self.max_retries if max_retries is None else max_retries
         attempt = 0
         while True:
             try:
@@ -313,19 +376,52 @@ class IngestClient:
                     content=content_factory() if content_factory is not None else None,
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
-            except httpx.TimeoutException as exc:
-                raise ApiUnreachable(self.base_url, _timeout_reason(exc, timeout or self.timeout)) from exc
             except httpx.TransportError as exc:
-                raise ApiUnreachable(self.base_url, _connect_reason(exc)) from exc
+                if isinstance(exc, httpx.TimeoutException):
+                    reason = _timeout_reason(exc, timeout or self.timeout)
+                else:
+                    reason = _connect_reason(exc)
+                retryable = _may_retry(exc, reason, method, headers)
+                if retryable and attempt < retries:
+                    attempt += 1
+                    _sleep(backoff_delay(attempt, self.retry_backoff, self.max_retry_wait))
+                    continue
+                raise ApiUnreachable(self.base_url, reason, retryable=retryable) from exc
             if response.is_success:
                 return response
             error = api_error(response)
-            if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
+            if response.status_code in RETRY_STATUSES and attempt < retries:
                 attempt += 1
-                delay = error.retry_after if error.retry_after is not None else float(2 ** (attempt - 1))
-                _sleep(min(max(delay, 0.0), self.max_retry_wait))
+                if error.retry_after is not None:
+                    delay = min(error.retry_after, self.max_retry_wait)
+                else:
+                    delay = backoff_delay(attempt, self.retry_backoff, self.max_retry_wait)
+                _sleep(delay)
                 continue
             raise error
+
+
+def _may_retry(
+    exc: httpx.TransportError, reason: str, method: str, headers: Mapping[str, str] | None
+) -> bool:
+    """Whether sending the request again is both useful and safe."""
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError | httpx.ProxyError):
+        return False  # a mistake on this side: the same request fails the same way
+    if reason == "host name not found":
+        return False
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return True  # never reached the server
+    # Reset, closed or timed out after sending: the server may have acted on it.
+    if method.upper() in IDEMPOTENT_METHODS:
+        return True
+    return any(name.lower() == "idempotency-key" for name in headers or {})
+
+
+def _worth_waiting_out(exc: IngestError) -> bool:
+    """For a following feed: an outage that may end by itself (not a refusal or a bad request)."""
+    if isinstance(exc, ApiUnreachable):
+        return exc.retryable
+    return isinstance(exc, IngestAPIError) and exc.status in FOLLOW_RETRY_STATUSES
 
 
 def api_error(response: httpx.Response) -> IngestAPIError:

@@ -30,12 +30,17 @@ class IngestAPIError(IngestError):
 
 
 class ApiUnreachable(IngestError):
-    """No HTTP answer at all: connection refused, unknown host, timeout."""
+    """No HTTP answer at all: connection refused or reset, unknown host, timeout.
 
-    def __init__(self, base_url: str, reason: str) -> None:
+    ``retryable``: whether trying again later may succeed and is safe (False for an unknown
+    host, an unsupported URL scheme, or an upload without idempotency key that may have arrived).
+    """
+
+    def __init__(self, base_url: str, reason: str, *, retryable: bool = True) -> None:
         super().__init__(f"cannot reach the ingest API at {base_url}: {reason} — is it running? (make run)")
         self.base_url = base_url
         self.reason = reason
+        self.retryable = retryable
 
 
 class WaitTimeoutError(IngestError, TimeoutError):

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import redis
 from celery import Celery
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from ingest_api.changes import JobChanges
 from ingest_core.errors import Forbidden, Unauthorized
@@ -46,20 +47,35 @@ def get_store(services: Annotated[Services, Depends(get_services)]) -> ObjectSto
     return services.store
 
 
+# Declared as OpenAPI security schemes (either one will do), so /docs has an Authorize button.
+# auto_error=False: the decision (open, 401 or 403) stays in require_api_key.
+bearer_scheme = HTTPBearer(
+    scheme_name="bearerAuth",
+    description="An API key sent as `Authorization: Bearer <key>`.",
+    auto_error=False,
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="apiKeyHeader",
+    description="An API key in the `X-API-Key` header.",
+    auto_error=False,
+)
+
+
 def require_api_key(
     settings: Annotated[Settings, Depends(get_settings)],
-    authorization: Annotated[str | None, Header()] = None,
-    x_api_key: Annotated[str | None, Header()] = None,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    x_api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> None:
     """Bearer token or X-API-Key; open when no keys are configured (local default)."""
     if not settings.api_keys:
         return
-    token = x_api_key
-    if authorization and authorization.lower().startswith("bearer "):
-        token = authorization[7:].strip()
+    token = bearer.credentials.strip() if bearer is not None else x_api_key
     if not token:
         raise Unauthorized("an API key is required: send 'Authorization: Bearer <key>' or 'X-API-Key'")
-    if not any(hmac.compare_digest(token, key) for key in settings.api_keys):
+    # As bytes: compare_digest refuses non-ASCII str, and a header may carry any latin-1 text.
+    given = token.encode()
+    if not any(hmac.compare_digest(given, key.encode()) for key in settings.api_keys):
         raise Forbidden("this API key is not accepted")
 
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from ingest_api.changes import JobChanges
 from ingest_api.deps import Services
+from ingest_api.docs import install_docs
 from ingest_api.errors import install_error_handlers
 from ingest_api.limits import BodySizeLimit
 from ingest_api.metrics import record_request
@@ -68,12 +69,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Upload news articles; poll jobs; read normalised records.",
         lifespan=lifespan,
+        docs_url=None,  # served by install_docs, from local assets
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.middleware("http")(record_request)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     for module in (documents, jobs, records, health):
         app.include_router(module.router)
+    install_docs(app)
     return app
 
 
