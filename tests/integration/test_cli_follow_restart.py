@@ -21,9 +21,9 @@ import pytest
 import redis
 
 from ingest_core.ids import new_id
-from ingest_core.jobs import JobStore
+from ingest_core.jobs import JobStore, NewDocument
 from ingest_core.keys import record_key
-from ingest_core.schema import Fingerprints, PipelineInfo, Record, Source
+from ingest_core.schema import DocStatus, Fingerprints, PipelineInfo, Record, Source
 from ingest_core.storage import ObjectStore
 from ingest_devstack.servers import ApiServer, free_port
 
@@ -110,7 +110,11 @@ def publish(jobs: JobStore, store: ObjectStore, collection: str, title: str) -> 
         pipeline=PipelineInfo(version="test"),
     )
     store.put_if_absent(key, record.model_dump_json().encode(), content_type="application/json")
-    jobs.publish_record(collection, record_id, key)
+    doc = NewDocument(f"{title}.txt")
+    job_id = jobs.create_job(collection, [doc])
+    jobs.finish(
+        job_id, doc.doc_id, DocStatus.stored, collection=collection, record_id=record_id, record_key=key
+    )
     return record_id
 
 
