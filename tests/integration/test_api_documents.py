@@ -301,3 +301,35 @@ def test_health_readiness_metrics_and_docs_are_served(api: httpx.Client) -> None
     assert {"/v1/documents", "/v1/jobs/{job_id}", "/v1/records", "/v1/records/{record_id}"} <= set(paths)
     schema = api.get("/v1/schema/record").json()
     assert {"id", "text", "fingerprints", "pipeline"} <= set(schema["properties"])
+
+
+def test_a_json_lines_upload_is_stored_once_and_its_documents_page_by_cursor(
+    api: httpx.Client, collection: str, object_store: ObjectStore, wait_job: Callable[..., dict[str, Any]]
+) -> None:
+    lines = [json.dumps({"id": f"n{i}", "text": f"Line {i}: {ARTICLE.decode()[i * 7 :]}"}) for i in range(25)]
+    lines[3] = "{not json"
+    body = "\n".join(lines).encode()
+    job = wait_job(api, _upload(api, collection, [("batch.jsonl", body)]).json()["id"])
+    assert object_store.list_after(f"raw/{collection}/") == [
+        raw_key(collection, hashlib.sha256(body).hexdigest())
+    ]
+    pages, cursor = [], None
+    while True:
+        params: dict[str, Any] = {"limit": 10, **({"cursor": cursor} if cursor else {})}
+        page = api.get(f"/v1/jobs/{job['id']}", params=params).json()
+        pages.append(page["documents"])
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert [len(p) for p in pages] == [10, 10, 5]
+    assert [d["filename"] for p in pages for d in p] == [f"batch.jsonl!{i + 1}" for i in range(25)]
+    rejected = api.get(f"/v1/jobs/{job['id']}", params={"status": "rejected"}).json()["documents"]
+    assert [d["filename"] for d in rejected] == ["batch.jsonl!4"]
+    assert api.get(f"/v1/jobs/{job['id']}", params={"cursor": "1-"}).status_code == 400
+    from ingest_client.client import IngestClient
+
+    with IngestClient(str(api.base_url)) as client:
+        assert len(list(client.iter_documents(job["id"]))) == 25
+        stored = next(d for d in client.iter_documents(job["id"], status="stored"))
+    record = api.get(f"/v1/records/{stored['record_id']}").json()
+    assert record["source"]["external_id"] == "n0"
+    assert record["source"]["raw_key"] == raw_key(collection, hashlib.sha256(body).hexdigest())

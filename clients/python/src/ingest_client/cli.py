@@ -230,8 +230,9 @@ def _wait_all(
     latest: dict[str, Job] = {str(j.get("id")): j for j in jobs}
 
     def done_and_total() -> tuple[int, int]:
-        docs = [d for j in latest.values() for d in j.get("documents") or []]
-        return sum(1 for d in docs if d.get("status") in DOC_TERMINAL_STATUSES), len(docs)
+        counts: list[dict[str, Any]] = [dict(j.get("counts") or {}) for j in latest.values()]
+        done = sum(int(c.get(s, 0)) for c in counts for s in DOC_TERMINAL_STATUSES)
+        return done, sum(int(c.get("total", 0)) for c in counts)
 
     progress = Progress(
         TextColumn("[bold]processing"),

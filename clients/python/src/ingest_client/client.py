@@ -39,6 +39,7 @@ FOLLOW_RETRY_STATUSES = frozenset({429, 502, 503, 504})
 answers 502/504 until it is back."""
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 LONG_POLL_STEP = 30.0
+JOB_PAGE = 1000  # documents per page when a job is read whole
 """Longest single ``?wait=`` asked for; the server caps it too (60 s by default)."""
 
 _sleep = time.sleep  # tests replace these
@@ -232,15 +233,51 @@ class IngestClient:
 
     # --- jobs --------------------------------------------------------------------------------
 
-    def job(self, job_id: str, wait: float | None = None) -> Job:
-        """The job's current state; with ``wait``, long-poll up to that many seconds for a change."""
+    def job(self, job_id: str, wait: float | None = None, *, all_documents: bool = True) -> Job:
+        """The job's current state; with ``wait``, long-poll up to that many seconds for a change.
+
+        The API answers a page of documents at a time; ``all_documents`` follows the pages so
+        the job comes back whole (``all_documents=False``: counts and the first page only).
+        """
         params: dict[str, Any] = {}
         timeout: float | None = None
         if wait is not None and wait > 0:
             params["wait"] = max(1, math.ceil(wait))
             timeout = self.timeout + params["wait"]
         response = self._request("GET", f"/v1/jobs/{quote(job_id, safe='')}", params=params, timeout=timeout)
-        return cast(Job, response.json())
+        job = cast(Job, response.json())
+        return self._whole(job) if all_documents else job
+
+    def iter_documents(self, job_id: str, status: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every document of a job, page by page (``status``: only those in that state)."""
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": JOB_PAGE}
+            if cursor:
+                params["cursor"] = cursor
+            if status:
+                params["status"] = status
+            page = self._request("GET", f"/v1/jobs/{quote(job_id, safe='')}", params=params).json()
+            yield from page.get("documents") or []
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+
+    def _whole(self, job: Job) -> Job:
+        cursor = job.get("next_cursor")
+        if not cursor:
+            return job
+        documents = list(job.get("documents") or [])
+        while cursor:
+            params = {"limit": JOB_PAGE, "cursor": cursor}
+            page = self._request(
+                "GET", f"/v1/jobs/{quote(str(job.get('id')), safe='')}", params=params
+            ).json()
+            documents += page.get("documents") or []
+            cursor = page.get("next_cursor")
+        whole = dict(job)
+        whole["documents"], whole["next_cursor"] = documents, None
+        return cast(Job, whole)
 
     def wait_for(
         self,
@@ -264,11 +301,11 @@ class IngestClient:
                 step = min(step, remaining)
             started = _monotonic()
             previous = job
-            job = self.job(job_id, wait=step)
+            job = self.job(job_id, wait=step, all_documents=False)
             if on_update is not None:
                 on_update(job)
             if job_finished(job):
-                return job
+                return self._whole(job)
             # A server that answers at once without a change (or ignores ?wait=) must not
             # make this a busy loop.
             elapsed = _monotonic() - started
