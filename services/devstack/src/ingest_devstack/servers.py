@@ -107,6 +107,9 @@ class ManagedProcess:
             stdin=subprocess.DEVNULL,
             env=dict(self.env) if self.env is not None else None,
             cwd=self.cwd,
+            # Its own session: Ctrl-C in a terminal reaches only the launcher, which then stops
+            # each process in order (API, workers drained, then Redis and S3), by its PID.
+            start_new_session=True,
         )
 
     def running(self) -> bool:
