@@ -23,8 +23,9 @@ class Services:
     settings: Settings
     redis: redis.Redis[bytes]
     jobs: JobStore
-    store: ObjectStore
+    store: ObjectStore  # patient client: uploads and summaries
     celery: Celery
+    reads: ObjectStore  # interactive client: record reads and readiness fail fast when S3 is down
 
 
 def get_services(request: Request) -> Services:
