@@ -127,7 +127,8 @@ class ObjectStore:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if _code(exc) in _MISSING_CODES:
-                raise NotFound(f"no object at {key}") from exc
+                # Callers name what is missing (a record, a raw upload): keys stay internal.
+                raise NotFound("not found") from exc
             raise
         return response["Body"].read()
 
