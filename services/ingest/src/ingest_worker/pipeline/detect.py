@@ -82,7 +82,7 @@ class DetectFormat:
 
 
 def _markup_kind(view: str, declared: str, name: str) -> str | None:
-    """ "html" for XHTML, "xml" for other XML, None when this is not an XML document.
+    """Which markup this is: "html" (XHTML), "xml" (other XML) or None (not an XML document).
 
     An SVG image and a news feed are not articles and are rejected here; their markup and
     scripts must never reach a record as text.
