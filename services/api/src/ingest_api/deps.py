@@ -25,9 +25,10 @@ class Services:
     settings: Settings
     redis: redis.Redis[bytes]
     jobs: JobStore
-    store: ObjectStore
+    store: ObjectStore  # patient client: uploads and summaries
     celery: Celery
     changes: JobChanges
+    reads: ObjectStore  # interactive client: record reads and readiness fail fast when S3 is down
 
 
 def get_services(request: Request) -> Services:

@@ -11,8 +11,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
-from ingest_core.errors import IngestError, ServiceUnavailable, StorageError, ValidationFailed
+from ingest_core.errors import BadRequest, IngestError, ServiceUnavailable, StorageError, ValidationFailed
 from ingest_core.schema import ErrorResponse
 
 log = structlog.get_logger("ingest_api")
@@ -74,6 +75,18 @@ def install_error_handlers(app: FastAPI) -> None:
             }
         }
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client closed the connection mid-body (an aborted upload): nothing broke here,
+        # so one line, no traceback, and a 4xx in the metrics. Nobody reads the answer.
+        log.info(
+            "request.aborted",
+            method=request.method,
+            path=request.url.path,
+            reason="client disconnected before the request body was complete",
+        )
+        return error_response(BadRequest("the client closed the connection before the body was complete"))
 
     @app.exception_handler(redis.RedisError)
     async def _redis_down(request: Request, exc: redis.RedisError) -> JSONResponse:

@@ -47,9 +47,12 @@ class BodySizeLimit:
                 started = True
             await send(message)
 
+        # BodyTooLarge is raised inside the app's receive: it comes back bare or, through
+        # anyio task groups (BaseHTTPMiddleware), inside an ExceptionGroup; except* takes both.
+        # The app's own handlers never see it, so the 413 is always this JSON body.
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
+        except* BodyTooLarge:
             if not started:
                 await self._refuse(send, received)
 

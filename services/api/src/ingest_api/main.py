@@ -44,7 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+        # Timeouts so a stopped Redis gives 503s, not threads blocked forever on a socket.
+        client = redis.Redis.from_url(
+            settings.redis_url, health_check_interval=30, socket_connect_timeout=2, socket_timeout=5
+        )
         store = ObjectStore.from_settings(settings)
         if settings.s3_create_bucket:
             with contextlib.suppress(Exception):  # readiness reports it; the API still starts
@@ -59,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store=store,
             celery=make_celery_client(settings),
             changes=changes,
+            reads=ObjectStore.from_settings(settings, interactive=True),
         )
         yield
         await changes.stop()

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     s3_create_bucket: bool = Field(
         True, description="Create the bucket at start-up when missing (local and tests)."
     )
+    s3_interactive_timeout: float = Field(
+        2.0,
+        description="Connect and read timeout (s) of the API's storage reads and readiness probe; "
+        "they retry once, so a request fails fast with 503 when storage is down. Workers and "
+        "uploads keep longer timeouts and more retries.",
+    )
 
     # --- API -------------------------------------------------------------------------------
     api_host: str = Field("127.0.0.1", description="Address the API binds to.")

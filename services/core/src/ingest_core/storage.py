@@ -24,21 +24,35 @@ _PRECONDITION_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict"
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
 
 
-def make_s3_client(settings: Settings) -> S3Client:
+def make_s3_client(settings: Settings, *, interactive: bool = False) -> S3Client:
+    """A boto3 S3 client for the settings' endpoint.
+
+    The default is patient (long reads, four retries): workers and uploads would rather wait
+    than fail. ``interactive`` is for requests someone is waiting on (the API's reads and its
+    readiness probe): ``s3_interactive_timeout`` to connect and to read, one retry, so a
+    stopped store gives a quick 503 instead of a request hanging for minutes.
+    """
     secret = settings.s3_secret_access_key
+    if interactive:
+        timeout = settings.s3_interactive_timeout
+        patience: dict[str, Any] = {
+            "retries": {"total_max_attempts": 2, "mode": "standard"},
+            "connect_timeout": timeout,
+            "read_timeout": timeout,
+        }
+    else:
+        patience = {
+            "retries": {"max_attempts": 4, "mode": "standard"},
+            "connect_timeout": 5,
+            "read_timeout": 30,
+        }
     return boto3.client(
         "s3",
         endpoint_url=settings.s3_endpoint_url,
         region_name=settings.s3_region,
         aws_access_key_id=settings.s3_access_key_id,
         aws_secret_access_key=secret.get_secret_value() if secret else None,
-        config=Config(
-            retries={"max_attempts": 4, "mode": "standard"},
-            connect_timeout=5,
-            read_timeout=30,
-            s3={"addressing_style": "path"},
-            max_pool_connections=32,
-        ),
+        config=Config(**patience, s3={"addressing_style": "path"}, max_pool_connections=32),
     )
 
 
@@ -56,8 +70,8 @@ class ObjectStore:
         self.bucket = bucket
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ObjectStore:
-        return cls(make_s3_client(settings), settings.s3_bucket)
+    def from_settings(cls, settings: Settings, *, interactive: bool = False) -> ObjectStore:
+        return cls(make_s3_client(settings, interactive=interactive), settings.s3_bucket)
 
     def ensure_bucket(self) -> None:
         try:
@@ -113,7 +127,8 @@ class ObjectStore:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if _code(exc) in _MISSING_CODES:
-                raise NotFound(f"no object at {key}") from exc
+                # Callers name what is missing (a record, a raw upload): keys stay internal.
+                raise NotFound("not found") from exc
             raise
         return response["Body"].read()
 

@@ -182,11 +182,14 @@ def _create_job(
 async def _read_multipart(
     request: Request, default_collection: str, max_files: int
 ) -> tuple[list[IncomingFile], FormMeta]:
-    form = await request.form(max_files=max_files, max_fields=50)
+    form = await request.form(max_files=max_files, max_fields=50)  # closes its spools if it fails
     files: list[IncomingFile] = []
     for value in form.getlist("files"):
         if isinstance(value, UploadFile):
             files.append(IncomingFile(value.filename, value.content_type, value.file))
+    for name, value in form.multi_items():  # file parts under other names are not ours to keep
+        if name != "files" and isinstance(value, UploadFile):
+            await value.close()
     if not files:
         raise BadRequest("no files: send one or more multipart parts named 'files'")
 
@@ -214,9 +217,13 @@ async def _read_raw_body(
         )
     spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 (closed by the caller)
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        spool.write(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            spool.write(chunk)
+    except BaseException:  # over the size limit, client gone, cancelled: release the disk now
+        spool.close()
+        raise
     if size == 0:
         spool.close()
         raise BadRequest("empty request body: send the file as the body, or use multipart 'files'")

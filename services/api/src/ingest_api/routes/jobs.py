@@ -35,7 +35,7 @@ def _no_job(job_id: str) -> NotFound:
 def _archived(services: ServicesDep, job_id: str) -> JobView | None:
     """A job whose Redis state has expired, from its summary in the bucket."""
     try:
-        return JobView.model_validate_json(services.store.get(job_summary_key(job_id)))
+        return JobView.model_validate_json(services.reads.get(job_summary_key(job_id)))
     except (NotFound, ValidationError):
         return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any
 
@@ -18,6 +19,8 @@ from ingest_core.schema import FeedPage, Record, record_json_schema
 
 router = APIRouter(prefix="/v1", tags=["records"], dependencies=[Authorized])
 _FETCHERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="record-fetch")
+_CURSOR = re.compile(r"(0|[1-9][0-9]{0,19})-(0|[1-9][0-9]{0,19})")  # a Redis stream id, "ms-seq"
+_U64_MAX = 2**64 - 1
 
 
 @router.get("/records/{record_id}", response_model=Record, responses=ERROR_RESPONSES)
@@ -33,7 +36,10 @@ async def get_record(
         key = record_key(collection, record_id)
     if key is None:
         raise NotFound(f"no record {record_id}", details={"record_id": record_id})
-    body = await run_in_threadpool(services.store.get, key)
+    try:
+        body = await run_in_threadpool(services.reads.get, key)
+    except NotFound:
+        raise NotFound(f"no record {record_id}", details={"record_id": record_id}) from None
     return json.loads(body)  # type: ignore[no-any-return]
 
 
@@ -49,10 +55,20 @@ async def feed(
     if not valid_collection(collection):
         raise BadRequest("invalid collection name", details={"collection": collection})
     if after is not None and not _valid_cursor(after):
-        raise BadRequest("invalid cursor", details={"after": after})
+        raise BadRequest(
+            "invalid cursor: pass the `next` value of a previous page unchanged",
+            details={"after": after[:100]},
+        )
+    if after is not None and after == f"{_U64_MAX}-{_U64_MAX}":  # nothing can come after the last id
+        return {"items": [], "next": after}
     rows = await run_in_threadpool(services.jobs.feed, collection, after, limit)
     keys = [key for _, _, key in rows]
-    bodies = await run_in_threadpool(lambda: list(_FETCHERS.map(services.store.get, keys)))
+    try:
+        bodies = await run_in_threadpool(lambda: list(_FETCHERS.map(services.reads.get, keys)))
+    except NotFound:
+        raise NotFound(
+            "a record listed in this feed page is missing from storage", details={"collection": collection}
+        ) from None
     items = [json.loads(body) for body in bodies]
     next_cursor = rows[-1][0] if rows else after
     return {"items": items, "next": next_cursor}
@@ -65,5 +81,6 @@ async def record_schema() -> dict[str, Any]:
 
 
 def _valid_cursor(cursor: str) -> bool:
-    ms, _, seq = cursor.partition("-")
-    return ms.isdigit() and (seq == "" or seq.isdigit())
+    """A Redis stream id as the feed hands them out: "ms-seq", both parts unsigned 64-bit."""
+    match = _CURSOR.fullmatch(cursor)
+    return match is not None and all(int(part) <= _U64_MAX for part in match.groups())

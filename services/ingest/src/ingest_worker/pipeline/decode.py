@@ -1,25 +1,84 @@
-"""Bytes to text: declared charset or BOM first, charset-normalizer when unknown."""
+"""Bytes to text: BOM, UTF-16/32 by their NUL pattern, declared charset, then charset-normalizer."""
 
 from __future__ import annotations
 
 import re
+import threading
 
 from charset_normalizer import from_bytes
+from lxml import etree
 
 from ingest_worker.pipeline.base import Article, Reject, StageContext
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
-_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+_XML_ENCODING = re.compile(rb"""\A\s*<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+# Longest BOM first: the UTF-32-LE BOM starts with the UTF-16-LE one.
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def split_bom(raw: bytes) -> tuple[str | None, bytes]:
+    """The encoding a byte order mark names, and the bytes after it."""
+    for bom, name in _BOMS:
+        if raw.startswith(bom):
+            return name, raw[len(bom) :]
+    return None, raw
+
+
+def wide_encoding(raw: bytes) -> str | None:
+    """UTF-16 or UTF-32 without a BOM, told by where the NUL bytes fall.
+
+    Text in these encodings has NULs in the high bytes of its code units: in UTF-32 two or
+    three of every four bytes; in UTF-16 one of every two for Latin scripts, and for other
+    alphabets at least under spaces and punctuation, the rest of that lane being one or two
+    block numbers (0x04 for Cyrillic). Binary data, or text with NULs strewn in, has NULs
+    anywhere and varied bytes around them.
+    """
+    sample = raw[:4096]
+    size = len(sample) - len(sample) % 4
+    if size < 16:
+        return None
+    sample = sample[:size]
+    lanes = [sample[lane::4].count(0) for lane in range(4)]
+    quarter = size // 4
+    if lanes[2] + lanes[3] >= 1.8 * quarter and lanes[0] <= 0.2 * quarter:
+        return "utf-32-le"
+    if lanes[0] + lanes[1] >= 1.8 * quarter and lanes[3] <= 0.2 * quarter:
+        return "utf-32-be"
+    even, odd = sample[0::2], sample[1::2]
+    for name, high, low in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        nuls = high.count(0)
+        if nuls < 0.05 * len(high) or low.count(0) > nuls / 20:
+            continue
+        blocks = sorted((high.count(value) for value in set(high)), reverse=True)
+        if sum(blocks[:3]) >= 0.9 * len(high):
+            return name
+    return None
 
 
 class Decode:
-    """Finds the encoding; rejects bytes that decode to no readable text."""
+    """Finds the encoding; rejects bytes that decode to no readable text.
+
+    Other XML (``content_type`` "application/xml" from ``DetectFormat``) leaves as plain
+    text without its markup.
+    """
 
     name = "decode"
 
     def __call__(self, doc: Article, ctx: StageContext) -> Article:
         raw = doc.raw
-        text, encoding = _decode(raw, html=doc.content_type == "text/html")
+        text, encoding = _decode(raw, markup=doc.content_type in {"text/html", "application/xml"})
+        if text is not None and "\x00" in text:  # U+0000 is never article text
+            text = text.replace("\x00", "")
+        if text is not None and doc.content_type == "application/xml":
+            text = xml_text(text)
+            doc.content_type = "text/plain"
+            doc.warnings.append("XML document: markup removed, text kept")
         if text is None:
             raise Reject("undecodable bytes: no character encoding fits")
         if len(text) > ctx.max_text_chars:
@@ -37,18 +96,22 @@ class Decode:
         return doc
 
 
-def _decode(raw: bytes, *, html: bool) -> tuple[str | None, str | None]:
-    for bom, name in _BOMS:
-        if raw.startswith(bom):
-            return raw[len(bom) :].decode(name, errors="replace"), name
+def _decode(raw: bytes, *, markup: bool) -> tuple[str | None, str | None]:
+    bom, unmarked = split_bom(raw)
+    if bom is not None:
+        return unmarked.decode(bom, errors="replace"), bom
+    wide = wide_encoding(raw)
+    if wide is not None:
+        return raw.decode(wide, errors="replace"), wide
+    raw = raw.replace(b"\x00", b"")  # scattered NULs: U+0000 in every encoding below, never text
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
     if _mostly_utf8(raw):
         return raw.decode("utf-8", errors="replace"), "utf-8"
-    if html:
-        match = _META_CHARSET.search(raw[:4096])
+    if markup:
+        match = _XML_ENCODING.match(raw[:1024]) or _META_CHARSET.search(raw[:4096])
         if match:
             name = match.group(1).decode("ascii", "ignore")
             try:
@@ -109,3 +172,85 @@ def _readable(text: str) -> bool:
     if len(sample) >= 500 and len(set(sample[:5000])) < 8:  # one byte pattern repeated
         return False
     return controls < len(sample) * 0.05
+
+
+MAX_XML_CHARS = 4_000_000
+"""As for HTML pages: beyond this an XML file is a dump, not an article."""
+_XML_DECL = re.compile(r"\A\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_NOT_TEXT = {"script", "style"}  # code in any namespace (SVG, XHTML islands) is never article text
+_LOCAL = threading.local()
+
+
+def _xml_parser() -> etree.XMLParser:
+    """No DTDs, no entity expansion, no network; tolerant of broken markup. One per thread."""
+    parser: etree.XMLParser | None = getattr(_LOCAL, "xml_parser", None)
+    if parser is None:
+        parser = etree.XMLParser(
+            resolve_entities=False,
+            no_network=True,
+            load_dtd=False,
+            dtd_validation=False,
+            huge_tree=False,
+            recover=True,
+            remove_comments=True,
+            remove_pis=True,
+        )
+        _LOCAL.xml_parser = parser
+    return parser
+
+
+def xml_text(markup: str) -> str:
+    """The text of an XML document, one paragraph per element that holds text of its own."""
+    if len(markup) > MAX_XML_CHARS:
+        raise Reject(f"XML document too large: {len(markup)} characters (limit {MAX_XML_CHARS})")
+    try:
+        root = etree.fromstring(_XML_DECL.sub("", markup, count=1), parser=_xml_parser())
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise Reject(f"unparseable XML: {exc}") from exc
+    if root is None:
+        raise Reject("unparseable XML: no root element")
+    for element in list(root.iter()):
+        if isinstance(element.tag, str) and etree.QName(element).localname.lower() in _NOT_TEXT:
+            _drop(element)
+    paragraphs: list[str] = []
+    _collect(root, paragraphs)
+    return "\n\n".join(paragraphs)
+
+
+def _drop(element: etree._Element) -> None:
+    """Removes an element but keeps the text that follows it (its tail)."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _collect(element: etree._Element, paragraphs: list[str]) -> None:
+    """An element with text of its own (or between its children) is one paragraph, inline
+    children included; one without is only a container of paragraphs."""
+    own = bool(element.text and element.text.strip()) or any(
+        child.tail and child.tail.strip() for child in element
+    )
+    if own:
+        text = " ".join("".join(_texts(element)).split())
+        if text:
+            paragraphs.append(text)
+        return
+    for child in element:
+        if isinstance(child.tag, str):
+            _collect(child, paragraphs)
+
+
+def _texts(element: etree._Element) -> list[str]:
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str):
+            parts.extend(_texts(child))
+        parts.append(child.tail or "")
+    return parts

@@ -5,11 +5,20 @@ from __future__ import annotations
 import re
 
 from ingest_worker.pipeline.base import Article, Reject, StageContext
+from ingest_worker.pipeline.decode import split_bom, wide_encoding
 
 _HTML_SNIFF = re.compile(
-    rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<article[\s>]|<div[\s>]|<p[\s>]|<meta\s",
+    r"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<article[\s>]|<div[\s>]|<p[\s>]|<meta\s",
     re.IGNORECASE,
 )
+# The root element of an XML document, after its prolog (declaration, comments, doctype).
+_XML_ROOT = re.compile(
+    r"""\A\s*(?:(?:<\?[^>]*\?>|<!--.*?-->|<!doctype[^>\[]*(?:\[.*?\])?\s*>)\s*)*<([A-Za-z_][\w.:-]*)""",
+    re.IGNORECASE | re.DOTALL,
+)
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml\s", re.IGNORECASE)
+_XML_TYPES = {"application/xml", "text/xml"}
+_FEED_ROOTS = {"rss": "RSS feed", "feed": "Atom feed", "rdf": "RSS feed"}
 # Magic numbers of formats that are certainly not article text.
 _BINARY_MAGIC: dict[bytes, str] = {
     b"%PDF": "PDF document",
@@ -27,11 +36,14 @@ _BINARY_MAGIC: dict[bytes, str] = {
     b"{\\rtf": "RTF document",
     b"\xd0\xcf\x11\xe0": "MS Office document",
 }
-_TEXT_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
 class DetectFormat:
-    """Text or HTML, or rejected as empty or binary."""
+    """Text, HTML or other XML, or rejected as empty, binary or not an article (SVG, feeds).
+
+    ``content_type`` becomes "text/html" (HTML and XHTML), "application/xml" (other XML, whose
+    text ``Decode`` takes out of the markup) or "text/plain".
+    """
 
     name = "detect"
 
@@ -40,33 +52,69 @@ class DetectFormat:
         if not raw or not raw.strip():
             raise Reject("empty document")
         head = raw[:4096]
-        if not head.startswith(_TEXT_BOMS):
+        bom, unmarked = split_bom(head)
+        wide = None if bom else wide_encoding(head)  # UTF-16/32 without BOM: NULs in a pattern
+        encoding = bom or wide
+        if bom is None:
             for magic, what in _BINARY_MAGIC.items():
-                if head.startswith(magic):
+                if head.startswith(magic) and not (wide and magic.startswith(b"\x00")):
                     raise Reject(f"not an article: {what}")
-            if _looks_binary(head):
+            if wide is None and _looks_binary(head):
                 raise Reject("not an article: binary data")
+        # The first bytes as characters, enough to sniff markup in any encoding Decode reads.
+        view = unmarked.decode(encoding, errors="replace") if encoding else head.decode("latin-1")
         declared = (doc.declared_content_type or "").split(";")[0].strip().lower()
         name = (doc.filename or "").lower()
-        if declared in {"text/html", "application/xhtml+xml"} or name.endswith((".html", ".htm", ".xhtml")):
+        markup = _markup_kind(view, declared, name)
+        if markup == "html":
+            doc.content_type = "text/html"
+        elif markup == "xml":
+            doc.content_type = "application/xml"
+        elif declared in {"text/html", "application/xhtml+xml"} or name.endswith((".html", ".htm", ".xhtml")):
             doc.content_type = "text/html"
         elif declared == "text/plain":  # the uploader said so (e.g. a JSON Lines "text" field)
             doc.content_type = "text/plain"
-        elif _HTML_SNIFF.search(head.lstrip()[:1024]) and head.count(b"<") >= 3:
+        elif _HTML_SNIFF.search(view.lstrip()[:1024]) and view.count("<") >= 3:
             doc.content_type = "text/html"
         else:
             doc.content_type = "text/plain"
         return doc
 
 
+def _markup_kind(view: str, declared: str, name: str) -> str | None:
+    """Which markup this is: "html" (XHTML), "xml" (other XML) or None (not an XML document).
+
+    An SVG image and a news feed are not articles and are rejected here; their markup and
+    scripts must never reach a record as text.
+    """
+    if declared == "image/svg+xml" or name.endswith((".svg", ".svgz")):
+        raise Reject("not an article: SVG image")
+    match = _XML_ROOT.match(view)
+    root = match.group(1).rpartition(":")[2].lower() if match else None
+    if root == "svg":
+        raise Reject("not an article: SVG image")
+    is_xml = (
+        _XML_DECLARATION.match(view) is not None
+        or declared in _XML_TYPES
+        or declared.endswith("+xml")
+        or name.endswith(".xml")
+    )
+    if not is_xml or root is None:
+        return None
+    if root == "html" or declared == "application/xhtml+xml":
+        return "html"
+    if root in _FEED_ROOTS:
+        raise Reject(f"not an article: {_FEED_ROOTS[root]} (upload its articles, not the feed)")
+    return "xml"
+
+
 def _looks_binary(head: bytes) -> bool:
-    """NUL bytes (outside UTF-16) or many C0 controls mean this is not text."""
+    """Many C0 controls (NUL included) mean this is not text.
+
+    A few scattered NUL bytes in otherwise plain text are tolerated (``Decode`` drops them);
+    UTF-16 and UTF-32 never get here (see ``wide_encoding``).
+    """
     if not head:
         return False
-    if b"\x00" in head:
-        # UTF-16 text without BOM has NULs on every other byte: let decoding judge it.
-        even, odd = head[0::2].count(0), head[1::2].count(0)
-        if max(even, odd) < len(head) // 4 or min(even, odd) > len(head) // 16:
-            return True
     controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13, 27))
     return controls > len(head) * 0.1
