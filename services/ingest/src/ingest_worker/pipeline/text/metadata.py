@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ingest_worker.pipeline.text.cues import PHOTO_CREDIT, PHOTO_CREDIT_WORDS
-from ingest_worker.pipeline.text.dates import looks_like_date, parse_date
+from ingest_worker.pipeline.text.dates import is_month, looks_like_date, parse_date
 from ingest_worker.pipeline.text.segment import (
     BODY,
     BOILERPLATE,
@@ -49,6 +49,7 @@ _DATELINE = re.compile(
 _CAPS_DATELINE = re.compile(
     r"^(?P<place>[A-ZÀ-Þ][A-ZÀ-Þ.'\- ]{2,30})(?:,\s*(?P<region>[A-Z][\w. ]{1,25}))?\s+[—–-]{1,2}\s+"
 )
+_DATE_AS_REGION = re.compile(r"^[^\W\d_]{3,10}\.?\s+\d{1,2}\s*$")
 _COPYRIGHT_MARK = re.compile(r"copyright|©|\(c\)", re.I)
 _COPYRIGHT_PREFIX = re.compile(r"^(?:\s|©|\(c\)|copyright|\d{4}|[-–,.])*", re.I)
 _RESERVED = re.compile(r"all rights|alle rechte|todos los|tous droits|tutti i diritti", re.I)
@@ -243,6 +244,8 @@ def _dateline(line: Line, meta: TextMetadata) -> None:
         if not match or len(match.group("place").split()) > 4:
             return
         place, region = match.group("place").strip(), match.group("region")
+        if region and _DATE_AS_REGION.match(region) and is_month(region.split()[0]):
+            region = None  # "STAMFORD, Oct 20 -": the dateline's date, not a region
     if place.isupper():
         place = place.title()
     meta.dateline_place = f"{place}, {region.strip()}" if region else place
