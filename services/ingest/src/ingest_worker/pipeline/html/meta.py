@@ -34,6 +34,7 @@ from trafilatura.metadata import (
     extract_url,
 )
 
+from ingest_worker.pipeline.language import language_code
 from ingest_worker.pipeline.text.dates import parse_date
 
 _AUTHOR_SPLIT = re.compile(r"\s*(?:;|\band\b|\bund\b|\by\b|\bet\b|&|\|)\s*", re.IGNORECASE)
@@ -61,6 +62,12 @@ _LOOSE_CLASS = re.compile(r"author|submitted-by|posted-by|journalist-name")
 _NOT_BYLINE = re.compile(
     r"^[Cc]omments|comment-?list|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram"
     r"|article-(share|support)|^print|category|meta-date|meta-reviewer|ProductReviews|^title$|^date$",
+)
+_LANGUAGE_META = (
+    ".//meta[@http-equiv='content-language']",
+    ".//meta[@http-equiv='Content-Language']",
+    ".//meta[@name='language']",
+    ".//meta[@property='og:locale']",
 )
 _TIMESTAMP_META = (
     ".//meta[@property='article:published_time']",
@@ -107,11 +114,23 @@ def read_metadata(tree: HtmlElement, url: str | None = None, date_lines: Sequenc
     if not sitename and meta.url and (host := META_URL.match(meta.url)):
         sitename = host[1]  # trafilatura's fallback: the domain
     meta.site_name = _tidy(sitename)
-    lang = tree.get("lang") or tree.get("xml:lang")
-    meta.language = lang.split("-")[0].strip().lower()[:3] or None if lang else None
+    meta.language = declared_language(tree)
     author = found.author or _byline(tree)
     meta.authors = split_authors(author) if author else []
     return meta
+
+
+def declared_language(tree: HtmlElement) -> str | None:
+    """The language the page says it is in: ``<html lang>``, else a content-language or
+    ``og:locale`` meta tag. A hint for language detection, never the verdict."""
+    candidates = [tree.get("lang"), tree.get("xml:lang")]
+    for path in _LANGUAGE_META:
+        candidates.extend(element.get("content") for element in tree.iterfind(path))
+    for value in candidates:
+        code = language_code(value)
+        if code:
+            return code
+    return None
 
 
 def _byline(tree: HtmlElement) -> str | None:
