@@ -64,6 +64,7 @@ class ExtractHtml:
         doc.title = doc.title or meta.title
         doc.description = doc.description or meta.description
         doc.authors = doc.authors or meta.authors
+        doc.dateline_agency = doc.dateline_agency or meta.agency
         doc.published_at = doc.published_at or meta.published_at
         doc.site_name = doc.site_name or meta.site_name
         doc.source_url = doc.source_url or meta.url
