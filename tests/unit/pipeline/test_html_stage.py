@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 from ingest_worker.pipeline import build_pipeline
+from ingest_worker.pipeline.authors import clean_authors
 from ingest_worker.pipeline.base import Article, StageContext
 from ingest_worker.pipeline.html import ExtractHtml
-from ingest_worker.pipeline.html.meta import iso_timestamp, split_authors
+from ingest_worker.pipeline.html.meta import iso_timestamp
 from ingest_worker.pipeline.profiles import MemorySourceProfiles
 
 PARAGRAPHS = [
@@ -152,8 +153,8 @@ def test_timestamps_are_normalised_to_iso_8601() -> None:
 
 
 def test_bylines_are_split_into_names() -> None:
-    assert split_authors("Anna Berg; Tom Lee") == ["Anna Berg", "Tom Lee"]
-    assert split_authors("Anna Berg and Tom Lee") == ["Anna Berg", "Tom Lee"]
+    assert clean_authors(["Anna Berg; Tom Lee"]).authors == ["Anna Berg", "Tom Lee"]
+    assert clean_authors(["Anna Berg and Tom Lee"]).authors == ["Anna Berg", "Tom Lee"]
 
 
 def test_a_german_page_keeps_its_text_and_loses_its_teasers() -> None:

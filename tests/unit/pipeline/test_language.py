@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from ingest_worker.pipeline.base import Article, StageContext
-from ingest_worker.pipeline.language import DetectLanguage, guess_language
+import pytest
+
+from ingest_worker.pipeline.base import Article, Stage, StageContext
+from ingest_worker.pipeline.decode import Decode
+from ingest_worker.pipeline.detect import DetectFormat
+from ingest_worker.pipeline.html import ExtractHtml
+from ingest_worker.pipeline.language import DetectLanguage, _identifier, guess_language, language_code
+from ingest_worker.pipeline.normalise import Normalise
 
 
 def test_german_text_is_german_with_high_confidence() -> None:
@@ -25,3 +31,88 @@ def test_the_declared_language_wins() -> None:
 def test_short_body_gets_a_warning_not_a_guess() -> None:
     doc = DetectLanguage()(Article(raw=b"", body="Hi"), StageContext())
     assert doc.language is None and doc.warnings
+
+
+# py3langid alone calls each of these a rare neighbour (Aragonese, Nigerian Pidgin, Galician...).
+@pytest.mark.parametrize(
+    ("text", "declared", "expected"),
+    [
+        ("Sales rose 4 percent in Aragon", "en", "en"),
+        ("Sales rose 4 percent in Aragon", "en-GB", "en"),
+        ("Plan B for Barcelona tonight", "en", "en"),
+        ("Inflación anual de 3,2 %", "es", "es"),
+        ("Inflación anual de 3,2 %", "es-419", "es"),
+        ("Porto vence o Benfica", "pt", "pt"),
+        ("Festival de cinema abre", "pt-BR", "pt"),
+        ("Festival de cinema abre", "pt_PT", "pt"),
+    ],
+)
+def test_the_pages_declared_language_explains_a_short_text(text: str, declared: str, expected: str) -> None:
+    assert _identifier().classify(text)[0] != expected  # the model alone gets these wrong
+    assert guess_language(text, declared)[0] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ventas netas suben un 5%", "es"),
+        ("Government bond yields", "en"),
+        ("Plan B for Barcelona tonight", "en"),
+    ],
+)
+def test_a_common_language_wins_over_a_rare_neighbour(text: str, expected: str) -> None:
+    assert _identifier().classify(text)[0] not in ("es", "en", "pt")
+    assert guess_language(text)[0] == expected
+
+
+def test_a_declared_language_does_not_overrule_clear_evidence() -> None:
+    text = "Die Bundesregierung hat am Mittwoch neue Regeln für den Wohnungsbau beschlossen."
+    assert guess_language(text, "en")[0] == "de"
+
+
+def test_a_long_text_in_a_rare_language_keeps_it() -> None:
+    text = (
+        "Ke wau seleka e ka fao eng, lehlabula ke le lelelele. Bana ba ya sekolong hoseng ka nako, "
+        "mme batswadi ba sebetsa masimong ho fihlela mantsiboya."
+    )
+    lang, _ = guess_language(text)
+    assert lang == _identifier().classify(text)[0]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        "",
+        '<meta http-equiv="content-language" content="en-US">',
+        '<meta property="og:locale" content="en_GB">',
+    ],
+)
+def test_an_html_page_in_english_is_english_not_aragonese(head: str) -> None:
+    lang_attr = "" if head else ' lang="en"'
+    page = (
+        f"<html{lang_attr}><head>{head}<title>Sales</title></head><body><article>"
+        "<p>Sales rose 4 percent in Aragon.</p></article></body></html>"
+    )
+    ctx = StageContext(dedup_enabled=False)
+    doc = Article(raw=page.encode(), declared_content_type="text/html")
+    stages: list[Stage] = [DetectFormat(), Decode(), ExtractHtml(), Normalise(), DetectLanguage()]
+    for stage in stages:
+        doc = stage(doc, ctx)
+    assert doc.body == "Sales rose 4 percent in Aragon."
+    assert doc.language == "en"
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("en-GB", "en"),
+        ("pt_BR", "pt"),
+        (" ES ", "es"),
+        ("x-default", None),
+        ("", None),
+        (None, None),
+        ("12", None),
+    ],
+)
+def test_language_tags_become_codes(value: str | None, code: str | None) -> None:
+    assert language_code(value) == code

@@ -20,7 +20,7 @@ class ExtractDateline:
         if found is None:
             return doc
         place, agency, opening, rest = found
-        doc.dateline_place, doc.dateline_agency = place, agency
+        doc.dateline_place, doc.dateline_agency = place, agency or doc.dateline_agency
         doc.remove(opening.strip(), "dateline")
         if rest:
             doc.paragraphs[0] = rest

@@ -2,6 +2,14 @@
 
 The model loads once per process (about 0.6 s) and classifies a few kilobytes in well under
 a millisecond; only a bounded sample of the text is ever classified.
+
+py3langid scores 140-odd languages as if each were equally likely a priori, so a headline or
+a table of figures often comes out as a regional neighbour of the language it is written in
+("Ventas netas suben un 5%" as Aragonese, "Government bond yields" as Nigerian Pidgin). The
+guess is therefore a posterior: the model's probabilities times a prior that makes rare
+languages less likely and the page's own declaration (``<html lang>``, a content-language
+header) more likely. A long text in a rare language still wins; a short ambiguous one goes
+to the common language, or to the declared one.
 """
 
 from __future__ import annotations
@@ -16,6 +24,14 @@ from ingest_worker.pipeline.base import Article, StageContext
 SAMPLE_CHARS = 4000
 #: Below this many characters a guess is noise; the stages say so instead of guessing.
 MIN_CHARS = 20
+#: Prior weight of a rare language against a common one: it must explain the text 5x better.
+RARE_WEIGHT = 0.2
+#: Prior weight of the language the page declares: a 10x better explanation is needed to overrule it.
+DECLARED_WEIGHT = 10.0
+#: Languages py3langid knows that news uploads are rarely written in, and that a common
+#: neighbour explains almost as well. Every code without an ISO 639-1 form (three letters:
+#: "pcm", "ext", "lij", "zxx" ...) is rare too: the record's language is ISO 639-1.
+RARE_LANGUAGES = frozenset(["an", "br", "eo", "fo", "gd", "ht", "la", "oc", "qu", "sa", "se", "vo", "wa"])
 
 
 @lru_cache(maxsize=1)
@@ -23,17 +39,41 @@ def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def guess_language(text: str) -> tuple[str | None, float]:
-    """(ISO 639-1 code, probability), or (None, 0.0) when the text is too short to tell."""
+def guess_language(text: str, declared: str | None = None) -> tuple[str | None, float]:
+    """(ISO 639-1 code, posterior probability), or (None, 0.0) when the text is too short to tell.
+
+    ``declared`` is a hint (the page's ``<html lang>``), not a verdict: it weighs as a prior.
+    """
     sample = text[:SAMPLE_CHARS]
     if len(sample.strip()) < MIN_CHARS:
         return None, 0.0
-    lang, prob = _identifier().classify(sample)
-    return str(lang), round(float(prob), 4)
+    hint = language_code(declared)
+    posterior = {lang: prob * prior_weight(lang, hint) for lang, prob in _identifier().rank(sample)}
+    total = sum(posterior.values())
+    lang = max(posterior, key=posterior.__getitem__)
+    return str(lang), round(posterior[lang] / total, 4) if total > 0 else 0.0
+
+
+def prior_weight(lang: str, declared: str | None) -> float:
+    """How likely ``lang`` is before reading the text: rare languages less, the declared one more."""
+    weight = RARE_WEIGHT if len(lang) != 2 or lang in RARE_LANGUAGES else 1.0
+    return weight * DECLARED_WEIGHT if lang == declared else weight
+
+
+def language_code(value: str | None) -> str | None:
+    """ "en-GB", "pt_BR", " EN " → "en"; None for anything that is not a language tag."""
+    if not value:
+        return None
+    code = value.strip().replace("_", "-").split("-")[0].casefold()
+    return code if 2 <= len(code) <= 3 and code.isascii() and code.isalpha() else None
 
 
 class DetectLanguage:
-    """Sets ``language`` from the finished body; an uploader's declared language wins."""
+    """Sets ``language`` from the finished body; an uploader's declared language wins.
+
+    The page's own declaration (``<html lang>``, read by the HTML stage) is only a prior:
+    templates often declare one language for pages in several.
+    """
 
     name = "language"
 
@@ -41,7 +81,8 @@ class DetectLanguage:
         if doc.declared_language:
             doc.language, doc.language_confidence = doc.declared_language.lower()[:2], 1.0
             return doc
-        lang, prob = guess_language(doc.body)
+        hint = doc.extra.get("html_lang")
+        lang, prob = guess_language(doc.body, hint if isinstance(hint, str) else None)
         if lang is None:
             doc.warnings.append("text too short to detect its language")
             return doc

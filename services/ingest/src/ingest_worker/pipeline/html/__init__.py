@@ -25,6 +25,7 @@ from ingest_worker.pipeline.html.learn import common_lines, source_key
 from ingest_worker.pipeline.html.meta import PageMeta, read_metadata
 from ingest_worker.pipeline.html.rules import boilerplate_reasons
 from ingest_worker.pipeline.profiles import SourceProfiles
+from ingest_worker.pipeline.text.shortdoc import SHORT_DOC_CHARS, SHORT_DOC_LINES, has_article_text
 
 __all__ = ["ExtractHtml"]
 
@@ -48,7 +49,7 @@ class ExtractHtml:
         if profiles is not None and source is not None:
             recurring = partial(common_lines, profiles, source)
         doc.paragraphs = _filter(doc, blocks, captions, recurring)
-        if not doc.paragraphs:
+        if not doc.paragraphs or not _has_article_text(doc.paragraphs):
             raise Reject("no article text left in the HTML page after boilerplate removal")
         doc.captions = [*doc.captions, *captions]
         doc.extractor = extractor
@@ -63,6 +64,7 @@ class ExtractHtml:
         doc.title = doc.title or meta.title
         doc.description = doc.description or meta.description
         doc.authors = doc.authors or meta.authors
+        doc.dateline_agency = doc.dateline_agency or meta.agency
         doc.published_at = doc.published_at or meta.published_at
         doc.site_name = doc.site_name or meta.site_name
         doc.source_url = doc.source_url or meta.url
@@ -70,6 +72,14 @@ class ExtractHtml:
             doc.extra["html_lang"] = meta.language
         _drop_headline(doc, [doc.title, meta.title])
         return doc
+
+
+def _has_article_text(paragraphs: list[str]) -> bool:
+    """A short page whose every paragraph is furniture (a cookie wall, a login form, an error
+    page, a menu) has no article; a longer one is trafilatura's judgement to make."""
+    if len(paragraphs) > SHORT_DOC_LINES or sum(map(len, paragraphs)) > SHORT_DOC_CHARS:
+        return True
+    return has_article_text(paragraphs)
 
 
 def _drop_headline(doc: Article, titles: list[str | None]) -> None:

@@ -34,9 +34,10 @@ from trafilatura.metadata import (
     extract_url,
 )
 
+from ingest_worker.pipeline.authors import Credits, clean_authors
+from ingest_worker.pipeline.language import language_code
 from ingest_worker.pipeline.text.dates import parse_date
 
-_AUTHOR_SPLIT = re.compile(r"\s*(?:;|\band\b|\bund\b|\by\b|\bet\b|&|\|)\s*", re.IGNORECASE)
 _ISO_PREFIX = re.compile(
     r"^\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?)\s*(Z|[+-]\d{2}:?\d{2})?)?"
 )
@@ -62,6 +63,12 @@ _NOT_BYLINE = re.compile(
     r"^[Cc]omments|comment-?list|commentlist|comments-list|sidebar|is-hidden|quote|embedly-instagram"
     r"|article-(share|support)|^print|category|meta-date|meta-reviewer|ProductReviews|^title$|^date$",
 )
+_LANGUAGE_META = (
+    ".//meta[@http-equiv='content-language']",
+    ".//meta[@http-equiv='Content-Language']",
+    ".//meta[@name='language']",
+    ".//meta[@property='og:locale']",
+)
 _TIMESTAMP_META = (
     ".//meta[@property='article:published_time']",
     ".//meta[@property='og:published_time']",
@@ -85,13 +92,12 @@ class PageMeta:
     site_name: str | None = None
     url: str | None = None
     language: str | None = None
+    agency: str | None = None  # an agency named as the author ("Reuters"): the dateline's agency
 
 
 def read_metadata(tree: HtmlElement, url: str | None = None, date_lines: Sequence[str] = ()) -> PageMeta:
     """Everything from the head and JSON-LD first; title/author/date searches only as fallbacks."""
     found = examine_meta(tree)
-    if found.author and " " not in found.author:  # a handle or a single word is not a byline
-        found.author = None
     with suppress(Exception):  # broken JSON-LD must not cost us the article
         found = extract_meta_json(tree, found)
     meta = PageMeta()
@@ -107,11 +113,28 @@ def read_metadata(tree: HtmlElement, url: str | None = None, date_lines: Sequenc
     if not sitename and meta.url and (host := META_URL.match(meta.url)):
         sitename = host[1]  # trafilatura's fallback: the domain
     meta.site_name = _tidy(sitename)
-    lang = tree.get("lang") or tree.get("xml:lang")
-    meta.language = lang.split("-")[0].strip().lower()[:3] or None if lang else None
-    author = found.author or _byline(tree)
-    meta.authors = split_authors(author) if author else []
+    meta.language = declared_language(tree)
+    # people only (``authors.clean_authors``); a site, handle or credit in the markup falls
+    # back to the byline printed on the page
+    credits = clean_authors([found.author]) if found.author else Credits()
+    if not credits.authors and (byline := _byline(tree)):
+        printed = clean_authors([byline])
+        credits = Credits(printed.authors, credits.agency or printed.agency)
+    meta.authors, meta.agency = credits.authors, credits.agency
     return meta
+
+
+def declared_language(tree: HtmlElement) -> str | None:
+    """The language the page says it is in: ``<html lang>``, else a content-language or
+    ``og:locale`` meta tag. A hint for language detection, never the verdict."""
+    candidates = [tree.get("lang"), tree.get("xml:lang")]
+    for path in _LANGUAGE_META:
+        candidates.extend(element.get("content") for element in tree.iterfind(path))
+    for value in candidates:
+        code = language_code(value)
+        if code:
+            return code
+    return None
 
 
 def _byline(tree: HtmlElement) -> str | None:
@@ -172,12 +195,6 @@ def _tidy(value: str | None) -> str | None:
     if not value:
         return None
     return " ".join(_TAG.sub(" ", unescape(value)).split())[:1000] or None
-
-
-def split_authors(author: str) -> list[str]:
-    """trafilatura joins names with '; '; bylines also use 'and', '&', '|'."""
-    names = [name.strip(" ,.") for name in _AUTHOR_SPLIT.split(author)]
-    return list(dict.fromkeys(name for name in names if name and len(name) <= 100))
 
 
 def published_at(tree: HtmlElement, url: str | None, date_lines: Sequence[str] = ()) -> str | None:

@@ -25,6 +25,7 @@ from ingest_worker.pipeline.text.features import (
 )
 from ingest_worker.pipeline.text.model import LineModel, load_model
 from ingest_worker.pipeline.text.segment import BODY, BOILERPLATE, UNSURE, Layout, Line
+from ingest_worker.pipeline.text.shortdoc import is_short, judge_short
 from ingest_worker.pipeline.text.stopwords import stoplist, stoplist_from_document, tokens_for_stoplist
 
 #: Removed lines shorter than this are "short_fragment" (headline/caption candidates for metadata).
@@ -67,12 +68,21 @@ def classify(
         headline=headline_index(layout.lines),
     )
     keep = model.decide(features)
-    if not keep.any():
-        # nothing reads like an article in context (a one-paragraph upload): keep its long prose
-        keep = features[:, _LONG_PROSE] > 0
-        keep |= np.array([len(line.text) >= SHORT_CHARS and line.text.endswith(_FULL_STOP) for line in lines])
-    _prose_beside_body(keep, features, lines)
-    _header_above_body(keep, lines)
+    if is_short(lines):
+        # a brief, a table of figures: too small for the model's page-scale priors (``shortdoc``)
+        keep = np.array(judge_short(lines, cues, keep.tolist()), dtype=bool)
+    else:
+        if not keep.any():
+            # nothing reads like an article in context (a one-paragraph upload): keep its long prose
+            keep = features[:, _LONG_PROSE] > 0
+            keep |= np.array(
+                [len(line.text) >= SHORT_CHARS and line.text.endswith(_FULL_STOP) for line in lines]
+            )
+        if not keep.any():
+            # still nothing: a long table or list of figures is judged line by line, as a short one
+            keep = np.array(judge_short(lines, cues, keep.tolist()), dtype=bool)
+        _prose_beside_body(keep, features, lines)
+        _header_above_body(keep, lines)
     common_col = features[:, _COMMON] if is_common is not None else None
     if common_col is not None:
         # a line most of the source's pages carry is its furniture, whatever the page around it

@@ -50,6 +50,15 @@ _YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 _HINT = re.compile(rf"\d{{4}}|\b\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b|\b({_MONTH})\b", re.I)
 
 
+#: Month names and abbreviations in the languages above, case-folded, to month numbers.
+MONTHS: dict[str, int] = _MONTHS
+
+
+def is_month(word: str) -> bool:
+    """ "Oct", "März.", "septiembre": a month name or abbreviation in any language listed above."""
+    return word.casefold().rstrip(".") in _MONTHS
+
+
 def looks_like_date(text: str) -> bool:
     return len(text) <= MAX_DATE_LINE and _DIGIT.search(text) is not None and bool(_HINT.search(text))
 

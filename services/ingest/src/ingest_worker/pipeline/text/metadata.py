@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ingest_worker.pipeline.authors import Credits, clean_authors
 from ingest_worker.pipeline.text.cues import PHOTO_CREDIT, PHOTO_CREDIT_WORDS
-from ingest_worker.pipeline.text.dates import looks_like_date, parse_date
+from ingest_worker.pipeline.text.dates import is_month, looks_like_date, parse_date
 from ingest_worker.pipeline.text.segment import (
     BODY,
     BOILERPLATE,
@@ -49,6 +50,7 @@ _DATELINE = re.compile(
 _CAPS_DATELINE = re.compile(
     r"^(?P<place>[A-ZÀ-Þ][A-ZÀ-Þ.'\- ]{2,30})(?:,\s*(?P<region>[A-Z][\w. ]{1,25}))?\s+[—–-]{1,2}\s+"
 )
+_DATE_AS_REGION = re.compile(r"^[^\W\d_]{3,10}\.?\s+\d{1,2}\s*$")
 _COPYRIGHT_MARK = re.compile(r"copyright|©|\(c\)", re.I)
 _COPYRIGHT_PREFIX = re.compile(r"^(?:\s|©|\(c\)|copyright|\d{4}|[-–,.])*", re.I)
 _RESERVED = re.compile(r"all rights|alle rechte|todos los|tous droits|tutti i diritti", re.I)
@@ -119,37 +121,50 @@ def _dates_and_bylines(header: list[Line], meta: TextMetadata, language: str | N
         text = line.text
         if len(text) > 160:
             continue
-        authors = parse_byline(text)
+        credits = read_byline(text)
         found_date = parse_date(text, language) if looks_like_date(text) else None
         if found_date and meta.published_at is None and len(text.split()) <= 14:
             meta.published_at = found_date
-            if authors and not meta.authors:
-                meta.authors = authors
+            if credits and not meta.authors:
+                _credit(meta, credits)
             _take(line, DATE, "date", meta)
             continue
-        if authors and not meta.authors:
-            meta.authors = authors
+        if credits and not meta.authors:
+            _credit(meta, credits)
             _take(line, BYLINE, "byline", meta)
             continue
         if not meta.authors and _LONE_NAME.match(text) and 2 <= len(text.split()) <= 4:
             beside = header[max(0, i - 1) : i] + header[i + 1 : i + 2]
-            if any(looks_like_date(other.text) for other in beside):
-                meta.authors = [text]
+            lone = clean_authors([text])
+            if lone.authors and any(looks_like_date(other.text) for other in beside):
+                _credit(meta, lone)
                 _take(line, BYLINE, "byline", meta)
 
 
+def _credit(meta: TextMetadata, credits: Credits) -> None:
+    meta.authors = meta.authors or credits.authors
+    meta.dateline_agency = meta.dateline_agency or credits.agency
+
+
 def parse_byline(text: str) -> list[str]:
-    """Names from "By X and Y", "Von X", "X, Reuters"; [] when the line is not a byline."""
+    """People named by "By X and Y", "Von X", "X, Reuters"; [] when the line is not a byline."""
+    credits = read_byline(text)
+    return credits.authors if credits else []
+
+
+def read_byline(text: str) -> Credits | None:
+    """People and agency of a byline line ("By X and Y", "X, Reuters", "By Reuters"), cleaned by
+    ``authors.clean_authors``; None when the line is not a byline or names nobody."""
     scan = text[:160]
     match = _BY.match(scan) or _NAME_AGENCY.match(scan)
     if not match:
-        return []
-    names = re.split(_JOIN, match.group("names"))
-    cleaned = [name.strip(" .,") for name in names if name.strip(" .,")]
+        return None
+    names = [name for name in re.split(_JOIN, match.group("names")) if name.strip(" .,")]
     # a byline is a few names, each of one to five words
-    if not cleaned or len(cleaned) > 6 or any(len(name.split()) > 5 for name in cleaned):
-        return []
-    return cleaned
+    if not names or len(names) > 6 or any(len(name.split()) > 5 for name in names):
+        return None
+    credits = clean_authors([match.group(0)])
+    return credits if credits.authors or credits.agency else None
 
 
 def _standfirst(lines: list[Line], body: list[Line], meta: TextMetadata, language: str | None) -> None:
@@ -243,6 +258,8 @@ def _dateline(line: Line, meta: TextMetadata) -> None:
         if not match or len(match.group("place").split()) > 4:
             return
         place, region = match.group("place").strip(), match.group("region")
+        if region and _DATE_AS_REGION.match(region) and is_month(region.split()[0]):
+            region = None  # "STAMFORD, Oct 20 -": the dateline's date, not a region
     if place.isupper():
         place = place.title()
     meta.dateline_place = f"{place}, {region.strip()}" if region else place

@@ -1,0 +1,114 @@
+"""Short documents: a wire brief, an earnings table, a list of results — or a cookie wall.
+
+The line model learned from whole web pages, where the article is a long run of prose among
+furniture. A ten-line upload has no such run, so the model's page-scale priors call every
+line of a four-line earnings report a "short fragment". In a short document (and on any
+page where the model keeps nothing) each line is therefore judged on what it carries:
+
+- *content*: figures beside words (table rows, scores, prices: "Net 297 mln vs 325 mln"),
+  whole sentences, and lead-ins ending in a colon ("Results on Sunday:");
+- *furniture*: lines with a furniture cue, menu words and menu separators, and what cookie
+  walls, login forms and error pages say ("Forgot your password?", "Page not found").
+
+A document with no content line has no article text (a cookie wall, a bare navigation
+page, a list of menu links) and is rejected; any other is stored with its figures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ingest_worker.pipeline.text.cues import MENU_SEPARATORS, NAV_LINES
+from ingest_worker.pipeline.text.dates import looks_like_date
+from ingest_worker.pipeline.text.segment import Line
+
+#: A document of at most this many lines and characters is short: judged line by line.
+SHORT_DOC_LINES = 30
+SHORT_DOC_CHARS = 3000
+#: Lines at least this long are paragraphs, never a headline.
+HEADLINE_CHARS = 70
+#: A date line ("Published 12 March 2024, 10:30") has at most this many words: metadata.
+DATE_LINE_WORDS = 6
+#: A sentence has at least this many words ("Forgot your password?" does not qualify).
+SENTENCE_WORDS = 4
+
+_DIGIT = re.compile(r"\d")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+_FULL_STOP = tuple(".!?…。！？")
+_CLOSING = "“”\"'»«„)"
+# What pages that are not articles say: consent walls, sign-in forms, error and paywall pages.
+_NOT_ARTICLE = re.compile(
+    r"\bcookies?\b|\bconsent\b|\bprivacy\b|datenschutz|einwillig|consentement|consentimiento|\bconsenso\b"
+    r"|password|passwort|contraseña|mot de passe|\bsenha\b|\bhasło\b"
+    r"|\b(?:sign|log)(?:ged)? ?(?:in|out|up)\b|\baccount\b|\bkonto\b|\bregist(?:er|rieren|rarse|rati)\b"
+    r"|not found|\b404\b|no longer (?:available|exists)|does(?: not|n't) exist"
+    r"|(?:could not|couldn't) be found"
+    r"|page you (?:are|were) looking for|nicht gefunden|no encontrad|introuvable|non trovat|não encontrad"
+    r"|\bjavascript\b|your browser|\bsubscribe\b|subscribers? only|continue reading|\bpaywall\b",
+    re.IGNORECASE,
+)
+
+
+def is_short(lines: Sequence[Line]) -> bool:
+    """Few lines and little text: too small for the page-scale model to judge."""
+    return len(lines) <= SHORT_DOC_LINES and sum(len(line.text) for line in lines) <= SHORT_DOC_CHARS
+
+
+def is_furniture(text: str, cue: str | None) -> bool:
+    """A line that says what furniture it is, or what non-article pages say."""
+    scan = text[:400]
+    if cue is not None or scan.casefold().strip(" .:;,!?|-–—•·*#>") in NAV_LINES:
+        return True
+    return len(MENU_SEPARATORS.findall(scan)) >= 2 or _NOT_ARTICLE.search(scan) is not None
+
+
+def is_figure_row(text: str) -> bool:
+    """Figures beside words: a table row, a score, a price; not a bare number or a date line."""
+    if not _DIGIT.search(text) or not _WORD.search(text):
+        return False
+    return not (looks_like_date(text) and len(text.split()) <= DATE_LINE_WORDS)
+
+
+def is_sentence(text: str) -> bool:
+    """A whole sentence, or a lead-in to what follows ("Played on Saturday:")."""
+    end = text.rstrip(_CLOSING)
+    if end.endswith(":"):
+        return len(text.split()) >= 2
+    return end.endswith(_FULL_STOP) and len(text.split()) >= SENTENCE_WORDS
+
+
+def is_content(text: str, cue: str | None) -> bool:
+    return not is_furniture(text, cue) and (is_figure_row(text) or is_sentence(text))
+
+
+def has_article_text(texts: Sequence[str]) -> bool:
+    """Whether any line of a short document is content (used by paths without the line model)."""
+    return any(is_content(text, None) for text in texts)
+
+
+def judge_short(lines: Sequence[Line], cues: Sequence[str | None], model_keep: Sequence[bool]) -> list[bool]:
+    """Which lines of a short document are article text; the headline above them is not.
+
+    Content lines are kept, and so are lines the model kept unless they are furniture. The
+    first line, when it reads like a headline (short, no sentence end) and content follows,
+    is left to the metadata stage as the title, together with any short unpunctuated lines
+    (a byline, a kicker) between it and the first content line.
+    """
+    keep = [
+        not is_furniture(line.text, cue)
+        and (bool(kept) or is_figure_row(line.text) or is_sentence(line.text))
+        for line, cue, kept in zip(lines, cues, model_keep, strict=True)
+    ]
+    if not any(keep):
+        return keep
+    for i, line in enumerate(lines):
+        if not keep[i]:
+            continue
+        text = line.text
+        if len(text) >= HEADLINE_CHARS or is_sentence(text) or not any(keep[i + 1 :]):
+            break
+        if i > 0 and is_figure_row(text):
+            break  # the table starts here: only the first line can be a headline with figures
+        keep[i] = False
+    return keep
