@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PACKAGES := -e services/core -e services/api -e services/ingest -e services/devstack -e clients/python
 
-.PHONY: setup run test test-unit lint bench clean tools
+.PHONY: setup run test test-unit lint bench bench-throughput clean tools
 
 setup: $(STAMP)
 
@@ -38,6 +38,10 @@ lint: setup
 bench: setup
 	$(BIN)/python -m bench.quality.run
 	$(BIN)/python -m bench.dedup.run
+
+## bench-throughput: the real stack over HTTP (ARGS='--quick' smoke run, '--docs N', '--long')
+bench-throughput: setup
+	$(BIN)/python -m bench.throughput $(ARGS)
 
 clean:
 	rm -rf var/run var/test

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from bench.throughput.run import main
+
+main()
