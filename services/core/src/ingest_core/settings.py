@@ -78,6 +78,10 @@ class Settings(BaseSettings):
         5_000_000, description="Longest decoded text a document may have before it is rejected."
     )
     worker_concurrency: int = Field(2, description="Worker processes per `ingest-worker`.")
+    worker_metrics_port: int = Field(
+        0, ge=0, le=65535, description="Port of a worker's Prometheus endpoint (all its processes); 0: off."
+    )
+    worker_metrics_host: str = Field("127.0.0.1", description="Address the worker's metrics bind to.")
     batch_max_documents: int = Field(
         64, ge=1, description="Most documents one task carries (a single upload is a task of one)."
     )

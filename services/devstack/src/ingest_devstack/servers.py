@@ -314,6 +314,13 @@ class Worker(ManagedProcess):
     def __init__(
         self, env: Mapping[str, str], log_dir: Path, *, name: str = "worker", concurrency: int = 1
     ) -> None:
+        # Metrics of all the worker's processes on a port of its own (multiprocess mode).
+        self.metrics_port = int(env.get("INGEST_WORKER_METRICS_PORT") or free_port())
+        env = {
+            "PROMETHEUS_MULTIPROC_DIR": str(log_dir / f"{name}-metrics"),
+            **env,
+            "INGEST_WORKER_METRICS_PORT": str(self.metrics_port),
+        }
         argv = [
             sys.executable,
             "-m",
@@ -333,6 +340,10 @@ class Worker(ManagedProcess):
         super().__init__(name, argv, log_dir / f"{name}.log", env=python_env(env), stop_timeout=30)
 
     def start(self) -> None:
+        metrics_dir = (self.env or {}).get("PROMETHEUS_MULTIPROC_DIR")
+        if metrics_dir:  # values of an earlier run's processes must not add up with this one's
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            Path(metrics_dir).mkdir(parents=True, exist_ok=True)
         size_before = self.log_path.stat().st_size if self.log_path.exists() else 0
         super().start()
 

@@ -115,6 +115,11 @@ def main() -> None:
         )
         print(f"API:     {stack.api.url}", flush=True)
         print(f"docs:    {stack.api.url}/docs", flush=True)
+        for process in stack.processes:
+            if isinstance(process, Worker):
+                print(
+                    f"metrics: http://{LOOPBACK}:{process.metrics_port}/metrics ({process.name})", flush=True
+                )
         print(f"logs:    {root / 'logs'}", flush=True)
         print("ready — press Ctrl-C to stop", flush=True)
         while True:

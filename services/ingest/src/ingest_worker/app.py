@@ -11,8 +11,15 @@ import sys
 import time
 from typing import Any
 
+import structlog
 from celery import Celery
-from celery.signals import task_received, worker_process_init, worker_ready, worker_shutdown
+from celery.signals import (
+    task_received,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+    worker_shutdown,
+)
 
 from ingest_core.logs import configure_logging
 from ingest_core.settings import Settings, get_settings
@@ -64,12 +71,28 @@ def _warm_up(**_: Any) -> None:
 _watchdog: list[Any] = []
 
 
+@worker_process_shutdown.connect
+def _pool_process_gone(pid: int | None = None, **_: Any) -> None:
+    from ingest_worker import metrics
+
+    if pid is not None:
+        metrics.process_exited(pid)
+
+
 @worker_ready.connect
 def _start_watchdog(sender: Any = None, **_: Any) -> None:
-    """The main process looks for orphaned batches; the pool children process them."""
+    """The main process looks for orphaned batches and serves the metrics of all processes;
+    the pool children process batches."""
+    from ingest_worker import metrics
     from ingest_worker.watchdog import Watchdog
 
-    watchdog = Watchdog.from_settings(get_settings(), app)
+    settings = get_settings()
+    if settings.worker_metrics_port:
+        try:
+            metrics.serve(settings.worker_metrics_port, settings.worker_metrics_host)
+        except OSError as exc:  # a busy port must not stop the worker
+            structlog.get_logger("ingest_worker").warning("metrics.unavailable", error=str(exc))
+    watchdog = Watchdog.from_settings(settings, app)
     watchdog.start()
     _watchdog.append(watchdog)
 

@@ -36,6 +36,7 @@ from ingest_core.schema import DocStatus
 from ingest_core.settings import Settings, get_settings
 from ingest_core.storage import ObjectStore
 from ingest_core.tasks import PROCESS_BATCH, BatchDocument, BatchMessage
+from ingest_worker import metrics
 from ingest_worker.app import app
 from ingest_worker.pipeline import Pipeline, StageContext, build_pipeline
 from ingest_worker.pipeline.context import redis_context
@@ -94,12 +95,14 @@ def runtime() -> Runtime:
 
 def build_runtime(settings: Settings) -> Runtime:
     client = redis.Redis.from_url(settings.redis_url, health_check_interval=30)
+    pipeline = build_pipeline()
+    pipeline.observe = metrics.observe_stage
     return Runtime(
         settings=settings,
         redis=client,
         jobs=JobStore(client),
         store=ObjectStore.from_settings(settings),
-        pipeline=build_pipeline(),
+        pipeline=pipeline,
         ctx=redis_context(client, settings),
     )
 
@@ -111,7 +114,11 @@ def process_batch_task(self: Task, message: dict[str, Any]) -> str:
 
 def run_batch(msg: BatchMessage, rt: Runtime) -> str:
     """Runs one delivery of a batch; returns what happened (for logs and tests)."""
-    return _BatchRun(msg, rt).run()
+    result = _BatchRun(msg, rt).run()
+    metrics.BATCH_OUTCOMES.labels(result).inc()
+    if result == "retry":
+        metrics.RETRIES.inc()
+    return result
 
 
 class _Missing:
@@ -211,6 +218,7 @@ class _BatchRun:
             return "skipped"  # finished by an earlier delivery
         self.verdicts = {doc_id: v for doc_id, v in zip(ids, verdicts, strict=True) if v.go}
         todo = [doc for doc in msg.documents if doc.doc_id in self.verdicts]
+        metrics.BATCH_DOCUMENTS.observe(len(todo))
         try:
             with keep_lease(jobs, msg.batch_id, self.lease):
                 self._process(todo)
@@ -303,6 +311,8 @@ class _BatchRun:
             lease_until=time.time() + self.lease,
         )
         self.finished.update(o.doc_id for o in outcomes)
+        for outcome in outcomes:
+            metrics.DOCUMENTS.labels(outcome.status.value).inc()
         self.pending.clear()
         self.last_flush = time.monotonic()
         if transition.job_finished:

@@ -20,6 +20,7 @@ from ingest_core.jobs import JobStore, write_job_summary
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
 from ingest_core.tasks import QUEUE, BatchMessage, TaskSender, send_batch
+from ingest_worker.metrics import QUEUE_DEPTH, RESENT
 
 log = structlog.get_logger("ingest_worker.watchdog")
 
@@ -86,6 +87,7 @@ class Watchdog:
                 self.jobs.reschedule(batch_id, now + 5 * self.settings.watchdog_interval_seconds)
                 continue
             resent += 1
+            RESENT.labels(only_state or "due").inc()
             log.info("watchdog.resent", batch_id=batch_id, reason=only_state or "due")
         return resent
 
@@ -97,7 +99,9 @@ class Watchdog:
         pipe = self.broker.pipeline(transaction=False)
         for name in names:
             pipe.llen(name)
-        return sum(int(n) for n in pipe.execute()) == 0
+        depth = sum(int(n) for n in pipe.execute())
+        QUEUE_DEPTH.set(depth)
+        return depth == 0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="ingest-watchdog", daemon=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -133,9 +133,15 @@ def time_limit(seconds: float | None, what: str) -> Iterator[None]:
 class Pipeline:
     """Runs stages in order, timing each; stops early on a duplicate."""
 
-    def __init__(self, stages: Sequence[Stage], version: str) -> None:
+    def __init__(
+        self,
+        stages: Sequence[Stage],
+        version: str,
+        observe: Callable[[str, float], None] | None = None,
+    ) -> None:
         self.stages = list(stages)
         self.version = version
+        self.observe = observe  # (stage name, seconds): the workers' latency metrics
 
     @property
     def names(self) -> list[str]:
@@ -149,7 +155,10 @@ class Pipeline:
             if result is None:  # a stage bug, never an input problem
                 raise TypeError(f"stage {stage.name!r} returned None")
             doc = result
-            doc.timings.append((stage.name, (time.perf_counter() - started) * 1000.0))
+            seconds = time.perf_counter() - started
+            doc.timings.append((stage.name, seconds * 1000.0))
+            if self.observe is not None:
+                self.observe(stage.name, seconds)
             if doc.duplicate_of is not None:
                 break
         return doc
