@@ -162,3 +162,12 @@ def test_an_extractors_paragraphs_can_opt_in_to_the_line_rules() -> None:
         doc = stage(doc, ctx)
     assert len(doc.paragraphs) == 2
     assert reasons(doc)["POST COMMENTS (0)"] == "comment_counter"
+
+
+def test_normalising_repairs_mojibake_and_entities_but_leaves_clean_text_as_it_is() -> None:
+    from ingest_worker.pipeline.normalise import normalise_text
+
+    assert normalise_text("CafÃ© au lait, itâ€™s here") == "Café au lait, it’s here"
+    assert normalise_text("Fish &amp; chips") == "Fish & chips"
+    assert normalise_text("Schöne Grüße,  ‘quoted’\u00a0text") == "Schöne Grüße, ‘quoted’ text"
+    assert normalise_text("e\u0301te\u0301") == "été"  # composed (NFC)
