@@ -1,9 +1,10 @@
 # Least-privilege access to the bucket for the two components, as IAM policies, and (when the
 # EKS OIDC provider is given) IAM roles their Kubernetes service accounts assume (IRSA).
 #
-#   worker: reads raw/, writes records/v1/, jobs/ and exports/v1/ (conditional puts), lists.
-#   api:    writes raw/ (uploads, multipart), reads records/ and jobs/, lists.
-# Neither may delete objects, change the bucket or touch any other bucket.
+#   worker: reads raw/, writes records/v1/, jobs/ and exports/ (conditional puts), lists;
+#           deletes under exports/v1/ only (a daily compaction rewritten with fewer parts).
+#   api:    writes raw/ (uploads, multipart), reads records/, jobs/ and exports/, lists.
+# Neither may delete anything else, change the bucket or touch any other bucket.
 
 locals {
   bucket_arn = aws_s3_bucket.ingest.arn
@@ -38,6 +39,12 @@ data "aws_iam_policy_document" "worker" {
     ]
   }
 
+  statement {
+    sid       = "RewriteDailyCompactions"
+    actions   = ["s3:DeleteObject"]
+    resources = ["${local.bucket_arn}/exports/v1/*"]
+  }
+
   dynamic "statement" {
     for_each = length(local.kms_arns) > 0 ? [1] : []
     content {
@@ -64,12 +71,13 @@ data "aws_iam_policy_document" "api" {
   }
 
   statement {
-    sid     = "ReadRecordsAndJobs"
+    sid     = "ReadRecordsJobsAndExports"
     actions = ["s3:GetObject"]
     resources = [
       "${local.bucket_arn}/raw/*",
       "${local.bucket_arn}/records/*",
       "${local.bucket_arn}/jobs/*",
+      "${local.bucket_arn}/exports/*",
     ]
   }
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from ingest_client.client import DEFAULT_BASE_URL, IngestClient, UploadProgress, default_base_url
-from ingest_client.errors import ApiUnreachable, IngestAPIError, IngestError, WaitTimeoutError
-from ingest_client.models import Document, FeedPage, Job, Record, job_finished
+from ingest_client.errors import ApiUnreachable, ExportFailed, IngestAPIError, IngestError, WaitTimeoutError
+from ingest_client.models import Document, Export, FeedPage, Job, JobList, JobListItem, Record, job_finished
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "ApiUnreachable",
     "Document",
+    "Export",
+    "ExportFailed",
     "FeedPage",
     "IngestAPIError",
     "IngestClient",
     "IngestError",
     "Job",
+    "JobList",
+    "JobListItem",
     "Record",
     "UploadProgress",
     "WaitTimeoutError",

@@ -34,7 +34,7 @@ from rich.progress import (
 from rich.table import Table
 
 from ingest_client.client import IngestClient, UploadProgress, default_base_url
-from ingest_client.errors import ApiUnreachable, IngestAPIError, IngestError, WaitTimeoutError
+from ingest_client.errors import ApiUnreachable, ExportFailed, IngestAPIError, IngestError, WaitTimeoutError
 from ingest_client.models import DOC_BAD_STATUSES, DOC_OK_STATUSES, DOC_TERMINAL_STATUSES, Job
 
 EXIT_OK = 0
@@ -348,6 +348,118 @@ def status(
         _stderr().print("[yellow]timed out before the job finished[/]")
         raise typer.Exit(EXIT_TIMEOUT)
     raise typer.Exit(_exit_code([job], waited=wait))
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+
+@app.command()
+def jobs(
+    *,
+    collection: Annotated[
+        str | None, typer.Option("--collection", "-c", help="Only this collection.")
+    ] = None,
+    job_status: Annotated[
+        str | None,
+        typer.Option("--status", help="Only jobs in this state (queued, running, succeeded, …)."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="ISO", help="Only jobs created after this instant.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", metavar="ISO", help="Only jobs created before this instant.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show at most this many jobs.")] = 50,
+    json_out: JsonOption = False,
+    api: ApiOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """List jobs, newest first, with their counts."""
+    found: list[dict[str, Any]] = []
+    with _client(api, api_key) as client, _api_errors():
+        for job in client.iter_jobs(
+            collection=collection,
+            status=job_status,
+            created_after=since,
+            created_before=until,
+            page_size=min(limit, 500),
+        ):
+            found.append(dict(job))
+            if len(found) >= limit:
+                break
+    if json_out:
+        _write_line(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    out = Console(highlight=False)
+    table = Table(show_edge=False, pad_edge=False)
+    id_width = max((len(str(row.get("id"))) for row in found), default=3)
+    table.add_column("job", no_wrap=True, min_width=id_width)  # ids are never cut
+    for name in ("status", "collection", "created", "total", "stored", "dup", "rejected", "failed"):
+        table.add_column(name, no_wrap=True)
+    for row in found:
+        counts = row.get("counts") or {}
+        table.add_row(
+            str(row.get("id")),
+            str(row.get("status")),
+            str(row.get("collection")),
+            str(row.get("created_at")),
+            *(str(counts.get(k, 0)) for k in ("total", "stored", "duplicate", "rejected", "failed")),
+        )
+    out.print(table)
+    out.print(f"{len(found)} job{'s' if len(found) != 1 else ''}")
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+@app.command()
+def export(
+    *,
+    collection: Annotated[str, typer.Option("--collection", "-c", help="Collection to export.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder to download the files into (created if needed).")
+    ],
+    export_format: Annotated[
+        str, typer.Option("--format", "-f", help="parquet (typed columns) or jsonl.gz (records as stored).")
+    ] = "parquet",
+    since: Annotated[
+        str | None, typer.Option("--since", metavar="ISO", help="Records ingested at or after this instant.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", metavar="ISO", help="Records ingested before this instant.")
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0, help="Give up waiting after this many seconds (exit 3)."),
+    ] = None,
+    api: ApiOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """Export a collection's records and download the files; prints each path written.
+
+    The server writes the export (POST /v1/exports); this waits for it, then downloads each
+    part through the API. Exit 1 when the export failed.
+    """
+    if export_format not in {"parquet", "jsonl.gz"}:
+        _fail(f"--format must be parquet or jsonl.gz, not {export_format!r}")
+    err = _stderr()
+    with _client(api, api_key) as client, _api_errors():
+        created = client.create_export(collection, export_format, since=since, until=until)
+        export_id = str(created.get("id"))
+        err.print(f"export {export_id} {created.get('status')}", highlight=False)
+        try:
+            done = client.wait_for_export(export_id, timeout=timeout)
+        except WaitTimeoutError:
+            err.print(f"[yellow]export {export_id} not finished after {timeout:g}s[/]", highlight=False)
+            raise typer.Exit(EXIT_TIMEOUT) from None
+        except ExportFailed as exc:
+            _fail(str(exc), EXIT_SOME_BAD)
+        paths = client.download_export(done, output)
+    for path in paths:
+        _write_line(str(path))
+    err.print(
+        f"{done.get('rows', 0)} records in {len(paths)} file{'s' if len(paths) != 1 else ''}", highlight=False
+    )
 
 
 # --- records --------------------------------------------------------------------------------

@@ -10,19 +10,30 @@ with IngestClient("http://127.0.0.1:8000") as api:
 from __future__ import annotations
 
 import email.utils
+import json
 import math
 import os
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
 
-from ingest_client.errors import ApiUnreachable, IngestAPIError, IngestError, WaitTimeoutError
-from ingest_client.models import FeedPage, Job, Record, job_finished
+from ingest_client.errors import ApiUnreachable, ExportFailed, IngestAPIError, IngestError, WaitTimeoutError
+from ingest_client.models import (
+    EXPORT_TERMINAL_STATUSES,
+    Export,
+    FeedPage,
+    Job,
+    JobList,
+    JobListItem,
+    Record,
+    job_finished,
+)
 from ingest_client.uploads import (
     MAX_BATCH_BYTES,
     MAX_BATCH_FILES,
@@ -312,6 +323,136 @@ class IngestClient:
             unchanged = previous is not None and previous.get("updated_at") == job.get("updated_at")
             if elapsed < min_interval and (unchanged or previous is None):
                 _sleep(min_interval - elapsed)
+
+    def jobs(
+        self,
+        *,
+        collection: str | None = None,
+        status: str | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> JobList:
+        """One page of jobs, newest first: ``{"items": [...], "next": cursor or None}``.
+        ``created_after``/``created_before``: ISO 8601 instants (exclusive bounds)."""
+        params: dict[str, Any] = {"limit": limit}
+        for name, value in (
+            ("collection", collection),
+            ("status", status),
+            ("created_after", created_after),
+            ("created_before", created_before),
+            ("cursor", cursor),
+        ):
+            if value is not None:
+                params[name] = value
+        page = self._request("GET", "/v1/jobs", params=params).json()
+        return {"items": list(page.get("items") or []), "next": page.get("next")}
+
+    def iter_jobs(
+        self,
+        *,
+        collection: str | None = None,
+        status: str | None = None,
+        created_after: str | None = None,
+        created_before: str | None = None,
+        page_size: int = 100,
+    ) -> Iterator[JobListItem]:
+        """Every job matching the filters, newest first, following ``next`` cursors."""
+        cursor: str | None = None
+        while True:
+            page = self.jobs(
+                collection=collection,
+                status=status,
+                created_after=created_after,
+                created_before=created_before,
+                limit=page_size,
+                cursor=cursor,
+            )
+            yield from page["items"]
+            cursor = page["next"]
+            if not cursor:
+                return
+
+    # --- exports -----------------------------------------------------------------------------
+
+    def create_export(
+        self,
+        collection: str,
+        format: str = "parquet",
+        *,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> Export:
+        """Asks for an export of the collection's records ingested in [since, until) (ISO 8601;
+        all records when both are None); returns the export job (``queued``)."""
+        body: dict[str, Any] = {"collection": collection, "format": format}
+        if since is not None:
+            body["since"] = since
+        if until is not None:
+            body["until"] = until
+        content = json.dumps(body).encode()
+        response = self._request(
+            "POST",
+            "/v1/exports",
+            headers={"Content-Type": "application/json"},
+            content_factory=lambda: iter([content]),
+        )
+        return cast(Export, response.json())
+
+    def export(self, export_id: str) -> Export:
+        """An export's status and, once it succeeded, the object keys it wrote."""
+        return cast(Export, self._request("GET", f"/v1/exports/{quote(export_id, safe='')}").json())
+
+    def wait_for_export(
+        self, export_id: str, timeout: float | None = None, *, poll_interval: float = 1.0
+    ) -> Export:
+        """Polls until the export succeeded and returns it; raises ``ExportFailed`` if it failed
+        and ``WaitTimeoutError`` past ``timeout`` seconds (None waits forever)."""
+        deadline = None if timeout is None else _monotonic() + timeout
+        while True:
+            export = self.export(export_id)
+            if export.get("status") in EXPORT_TERMINAL_STATUSES:
+                if export.get("status") == "failed":
+                    raise ExportFailed(dict(export))
+                return export
+            if deadline is not None and _monotonic() >= deadline:
+                raise WaitTimeoutError(export_id, cast(float, timeout), dict(export))
+            _sleep(poll_interval)
+
+    def download_export(self, export: Export, directory: str | os.PathLike[str]) -> list[Path]:
+        """Downloads every file of a succeeded export into ``directory`` (created if needed),
+        named as in the bucket (``part-00000.parquet``…); returns the paths written."""
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for n, key in enumerate(export.get("keys") or []):
+            path = target / key.rsplit("/", 1)[-1]
+            self.download_export_file(str(export.get("id")), n, path)
+            paths.append(path)
+        return paths
+
+    def download_export_file(self, export_id: str, n: int, path: str | os.PathLike[str]) -> Path:
+        """Streams file ``n`` of an export to ``path`` (written whole or not at all)."""
+        target = Path(path)
+        partial = target.with_name(target.name + ".part")
+        url = f"/v1/exports/{quote(export_id, safe='')}/files/{int(n)}"
+        try:
+            with self._http.stream("GET", url) as response:
+                if not response.is_success:
+                    response.read()
+                    raise api_error(response)
+                with partial.open("wb") as out:
+                    for chunk in response.iter_bytes(1 << 20):
+                        out.write(chunk)
+        except httpx.TransportError as exc:
+            partial.unlink(missing_ok=True)
+            raise ApiUnreachable(self.base_url, _connect_reason(exc), retryable=True) from exc
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        partial.replace(target)
+        return target
 
     # --- records -----------------------------------------------------------------------------
 

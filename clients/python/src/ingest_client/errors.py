@@ -52,3 +52,11 @@ class WaitTimeoutError(IngestError, TimeoutError):
         self.job_id = job_id
         self.timeout = timeout
         self.job = job
+
+
+class ExportFailed(IngestError):
+    """The export ended ``failed``; ``export`` is its last state (``error`` says why)."""
+
+    def __init__(self, export: dict[str, Any]) -> None:
+        super().__init__(f"export {export.get('id')} failed: {export.get('error') or 'no reason given'}")
+        self.export = export

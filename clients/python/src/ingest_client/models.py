@@ -45,6 +45,44 @@ class Job(TypedDict, total=False):
     documents: list[Document]
 
 
+class JobListItem(TypedDict, total=False):
+    """A job in a listing: counts, no documents."""
+
+    id: str
+    status: str
+    collection: str
+    created_at: str
+    updated_at: str
+    counts: Counts
+
+
+class JobList(TypedDict):
+    items: list[JobListItem]
+    next: str | None
+
+
+EXPORT_TERMINAL_STATUSES = frozenset({"succeeded", "failed"})
+
+
+class Export(TypedDict, total=False):
+    """An export job: ``keys`` are the files written, file n downloads from
+    ``/v1/exports/{id}/files/{n}``."""
+
+    id: str
+    status: str
+    kind: str
+    collection: str
+    format: str
+    since: str | None
+    until: str | None
+    day: str | None
+    created_at: str
+    updated_at: str
+    rows: int
+    keys: list[str]
+    error: str | None
+
+
 Record = dict[str, Any]
 """One normalised record (schema v1); see ``GET /v1/schema/record``."""
 

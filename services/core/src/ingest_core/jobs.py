@@ -288,6 +288,7 @@ class JobStore:
         if finished_now:
             job_fields["status"] = JobStatus.failed.value if documents else JobStatus.succeeded.value
         pipe.hset(self.keys.job(job_id), mapping=job_fields)
+        pipe.zadd(self.keys.jobs_index(), {job_id: datetime.fromisoformat(now).timestamp()})
         if documents:
             pipe.rpush(self.keys.job_docs(job_id), *[d.doc_id for d in documents])
         for doc in documents:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date
 
 from ulid import ULID
 
@@ -38,8 +38,29 @@ def job_summary_key(job_id: str) -> str:
     return f"jobs/{job_id}.json"
 
 
-def export_key(collection: str, day: datetime, part: int) -> str:
-    return f"exports/v1/{collection}/dt={day:%Y-%m-%d}/part-{part:05d}.parquet"
+def record_day_prefix(collection: str, day: date) -> str:
+    """The folder of one UTC day's records (by the record id's own timestamp)."""
+    return f"{record_prefix(collection)}{day:%Y/%m/%d}/"
+
+
+def collection_from_record_prefix(prefix: str) -> str:
+    """``records/v1/news/`` → ``news``."""
+    return prefix.removeprefix(f"{RECORD_SCHEMA_PREFIX}/").strip("/")
+
+
+def export_day_prefix(collection: str, day: date) -> str:
+    return f"exports/v1/{collection}/dt={day:%Y-%m-%d}/"
+
+
+def export_key(collection: str, day: date, part: int) -> str:
+    """A part of the daily compaction: one day's records of a collection, in key order."""
+    return f"{export_day_prefix(collection, day)}part-{part:05d}.parquet"
+
+
+def export_request_key(export_id: str, part: int, extension: str) -> str:
+    """A part of an export someone asked for (``POST /v1/exports``): outside ``exports/v1/``
+    so a glob over the daily partitions never reads it twice."""
+    return f"exports/requests/{export_id}/part-{part:05d}.{extension}"
 
 
 class RedisKeys:
@@ -68,6 +89,17 @@ class RedisKeys:
     def summaries_due(self) -> str:
         """Finished jobs whose summary is not yet in the bucket."""
         return f"{self.prefix}:summaries:due"
+
+    def jobs_index(self) -> str:
+        """Job ids by creation time (epoch seconds), for listing; trimmed as jobs expire."""
+        return f"{self.prefix}:jobs:index"
+
+    def export(self, export_id: str) -> str:
+        return f"{self.prefix}:export:{export_id}"
+
+    def compaction_lock(self, day: date) -> str:
+        """Taken by the one watchdog that schedules the day's compaction."""
+        return f"{self.prefix}:compaction:{day:%Y-%m-%d}"
 
     def idempotency(self, key: str) -> str:
         return f"{self.prefix}:idem:{key}"

@@ -6,9 +6,9 @@ documentation cannot drift from what workers write.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -84,6 +84,12 @@ class Record(_Model):
     description: str | None = None
     authors: list[str] = Field(default_factory=list)
     published_at: str | None = Field(None, description="ISO 8601; a date alone when only the date is known.")
+    published_at_precision: Literal["day", "minute", "second"] | None = Field(
+        None,
+        description="How precise `published_at` is: `day` (a date alone), `minute` (a time whose "
+        "seconds are zero or not printed) or `second`; null when there is no date or it is not "
+        "ISO 8601.",
+    )
     dateline: Dateline | None = None
     language: str | None = Field(None, description="ISO 639-1 code.")
     language_confidence: float | None = None
@@ -166,6 +172,62 @@ class JobView(_Model):
     next_cursor: str | None = Field(
         None, description="Pass as `cursor` for the next page of documents; null on the last page."
     )
+
+
+class JobListItem(_Model):
+    """A job in a listing: its counts, without its documents."""
+
+    id: str
+    status: JobStatus
+    collection: str
+    created_at: datetime
+    updated_at: datetime
+    counts: JobCounts
+
+
+class JobList(_Model):
+    items: list[JobListItem]
+    next: str | None = Field(None, description="Pass as `cursor` for the next (older) page; null at the end.")
+
+
+# --- exports ------------------------------------------------------------------------------
+
+ExportFormat = Literal["parquet", "jsonl.gz"]
+
+
+class ExportStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class ExportRequest(_Model):
+    collection: str
+    format: ExportFormat = "parquet"
+    since: datetime | None = Field(None, description="Records ingested at or after this instant.")
+    until: datetime | None = Field(None, description="Records ingested before this instant.")
+
+
+class ExportView(_Model):
+    id: str
+    status: ExportStatus
+    kind: Literal["request", "daily"] = Field(
+        "request", description="`daily`: the scheduled compaction of one day (`day`) of a collection."
+    )
+    collection: str
+    format: ExportFormat
+    since: datetime | None = None
+    until: datetime | None = None
+    day: date | None = None
+    created_at: datetime
+    updated_at: datetime
+    rows: int = Field(0, description="Records written, once succeeded.")
+    keys: list[str] = Field(
+        default_factory=list,
+        description="Object keys written, in order; file n downloads at /v1/exports/{id}/files/{n}.",
+    )
+    error: str | None = None
 
 
 class FeedPage(_Model):

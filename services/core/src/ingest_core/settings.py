@@ -116,6 +116,23 @@ class Settings(BaseSettings):
         "sending its tasks, so a test can kill it in that window. Keep 0.",
     )
 
+    # --- exports ---------------------------------------------------------------------------
+    export_part_rows: int = Field(
+        20_000, ge=1, description="Most records in one export file (part); a worker holds one part in memory."
+    )
+    export_time_limit: float = Field(3600.0, gt=0, description="Hard time limit of one export task (s).")
+    export_compaction_enabled: bool = Field(
+        True,
+        description="The workers' watchdog writes yesterday's daily Parquet compaction of every "
+        "collection once a day (exports/v1/{collection}/dt={day}/).",
+    )
+    export_compaction_delay_seconds: float = Field(
+        1800.0,
+        ge=0,
+        description="How long after midnight UTC the daily compaction of the day before starts, so "
+        "records still being written at midnight are in it.",
+    )
+
     # --- dedup -----------------------------------------------------------------------------
     dedup_enabled: bool = Field(True, description="Drop exact and near duplicates.")
     dedup_threshold: float = Field(

@@ -161,6 +161,28 @@ class ObjectStore:
         response = self.client.list_objects_v2(**kwargs)
         return [item["Key"] for item in response.get("Contents", [])][:limit]
 
+    def list_prefixes(self, prefix: str) -> list[str]:
+        """The "folders" right under ``prefix`` (``records/v1/`` → each collection's)."""
+        found: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+            found += [p["Prefix"] for p in page.get("CommonPrefixes", []) if "Prefix" in p]
+        return found
+
+    def open(self, key: str, chunk_size: int = 1 << 20) -> tuple[Iterator[bytes], int | None]:
+        """An object as chunks (for streaming it to a client) and its length."""
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _code(exc) in _MISSING_CODES:
+                raise NotFound("not found") from exc
+            raise
+        body = response["Body"]
+        return body.iter_chunks(chunk_size), response.get("ContentLength")
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
     def iter_keys(self, prefix: str, start_after: str | None = None) -> Iterator[str]:
         while True:
             keys = self.list_after(prefix, start_after)

@@ -8,6 +8,7 @@ sent, or whose worker died, is sent again by a watchdog.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ingest_core.settings import Settings
 
 PROCESS_BATCH = "ingest.process_batch"
+EXPORT = "ingest.export"
 QUEUE = "ingest"
 
 Codec = Literal["identity", "deflate", "jsonl"]
@@ -106,4 +108,29 @@ def send_batch(celery: TaskSender, message: BatchMessage, settings: Settings, pr
         soft_time_limit=soft,
         time_limit=hard,
         producer=producer,
+    )
+
+
+class ExportMessage(BaseModel):
+    """An export to write: the records of a collection ingested in [since, until), or with
+    ``day`` the daily compaction of that UTC day (rewriting the same part keys each time)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    export_id: str
+    collection: str
+    format: Literal["parquet", "jsonl.gz"] = "parquet"
+    since: datetime | None = None
+    until: datetime | None = None
+    day: date | None = None
+
+
+def send_export(celery: TaskSender, message: ExportMessage, settings: Settings) -> None:
+    """Sends one export task by name (the API on request, a watchdog for the daily compaction)."""
+    celery.send_task(
+        EXPORT,
+        args=[message.model_dump(mode="json", exclude_none=True)],
+        queue=QUEUE,
+        soft_time_limit=settings.export_time_limit,
+        time_limit=settings.export_time_limit + 60,
     )

@@ -28,7 +28,11 @@ from ingest_core.tasks import PROCESS_BATCH, QUEUE
 
 def create_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
-    app = Celery("ingest_worker", broker=settings.celery_broker_url, include=["ingest_worker.tasks"])
+    app = Celery(
+        "ingest_worker",
+        broker=settings.celery_broker_url,
+        include=["ingest_worker.tasks", "ingest_worker.exports"],
+    )
     app.conf.update(
         task_default_queue=QUEUE,
         task_serializer="json",

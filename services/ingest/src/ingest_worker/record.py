@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ingest_core import schema
+from ingest_core.dates import published_at_precision
 from ingest_core.keys import raw_key as make_raw_key
 from ingest_worker.pipeline.base import Article
 
@@ -42,6 +43,7 @@ def build_record(
         description=doc.description,
         authors=doc.authors,
         published_at=doc.published_at,
+        published_at_precision=published_at_precision(doc.published_at),
         dateline=dateline,
         language=doc.language,
         language_confidence=doc.language_confidence,

@@ -5,6 +5,10 @@ died before sending it, when its worker stopped renewing its lease (killed, or c
 Redis), when an outage asked for a back-off, or when a sent message was never claimed. Of
 several watchdogs exactly one takes each overdue batch (a Lua check-and-set), and a second
 delivery of a batch is harmless: finished documents are skipped, record ids are reserved once.
+
+Once a day (after ``export_compaction_delay_seconds`` past midnight UTC) the watchdog also
+schedules yesterday's daily Parquet compaction of every collection; a Redis lock per day lets
+exactly one of the workers' watchdogs do it.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 import redis
 import structlog
@@ -20,6 +25,7 @@ from ingest_core.jobs import JobStore, write_job_summary
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
 from ingest_core.tasks import QUEUE, BatchMessage, TaskSender, send_batch
+from ingest_worker.exports import compaction_day, schedule_daily_compaction
 from ingest_worker.metrics import QUEUE_DEPTH, RESENT
 
 log = structlog.get_logger("ingest_worker.watchdog")
@@ -31,6 +37,7 @@ SUMMARY_GRACE_SECONDS = 5.0  # the worker that finished a job writes its summary
 class Sweep:
     resent: int
     summaries: int
+    compactions: int = 0
 
 
 class Watchdog:
@@ -49,6 +56,7 @@ class Watchdog:
         self.store = store
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._compacted: date | None = None  # the last day this process saw scheduled
 
     @classmethod
     def from_settings(cls, settings: Settings, sender: TaskSender) -> Watchdog:
@@ -71,7 +79,18 @@ class Watchdog:
         for job_id in self.jobs.overdue_summaries(now - SUMMARY_GRACE_SECONDS):
             write_job_summary(self.jobs, self.store, job_id, self.settings.job_retention_seconds)
             summaries += 1
-        return Sweep(resent, summaries)
+        return Sweep(resent, summaries, self._daily_compaction(now))
+
+    def _daily_compaction(self, now: float) -> int:
+        """Schedules yesterday's compaction once it is due; one Redis SET a day per worker."""
+        if not self.settings.export_compaction_enabled:
+            return 0
+        day = compaction_day(datetime.fromtimestamp(now, UTC), self.settings)
+        if day is None or day == self._compacted:
+            return 0
+        ids = schedule_daily_compaction(self.settings, self.sender, self.jobs.redis, self.store, day)
+        self._compacted = day
+        return len(ids or [])
 
     def _resend(self, cutoff: float, now: float, *, only_state: str = "") -> int:
         resent = 0

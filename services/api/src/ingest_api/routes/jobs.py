@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -19,9 +20,10 @@ from pydantic import ValidationError
 from ingest_api.deps import Authorized, ServicesDep
 from ingest_api.errors import ERROR_RESPONSES
 from ingest_core.errors import BadRequest, NotFound
+from ingest_core.joblist import Cursor, list_jobs
 from ingest_core.jobs import write_job_summary
 from ingest_core.keys import job_summary_key
-from ingest_core.schema import TERMINAL_JOB_STATUSES, DocStatus, JobView
+from ingest_core.schema import TERMINAL_JOB_STATUSES, DocStatus, JobList, JobStatus, JobView
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Authorized])
 
@@ -57,6 +59,39 @@ async def _load(
     if job is None:
         raise _no_job(job_id)
     return job
+
+
+@router.get("", response_model=JobList, responses=ERROR_RESPONSES)
+async def list_all_jobs(  # noqa: PLR0917 (query parameters)
+    services: ServicesDep,
+    collection: Annotated[
+        str | None, Query(max_length=64, description="Only jobs of this collection")
+    ] = None,
+    status: Annotated[JobStatus | None, Query(description="Only jobs in this state")] = None,
+    created_after: Annotated[datetime | None, Query(description="Only jobs created after this")] = None,
+    created_before: Annotated[datetime | None, Query(description="Only jobs created before this")] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="Jobs per page")] = 100,
+    cursor: Annotated[str | None, Query(max_length=80, description="`next` of the page before")] = None,
+) -> JobList:
+    """Jobs newest first, without their documents; ``next`` leads to older ones. Jobs whose
+    Redis state has expired (see ``INGEST_JOB_RETENTION_SECONDS``) are no longer listed."""
+    if cursor is not None:
+        try:
+            Cursor.decode(cursor)
+        except ValueError:
+            raise BadRequest("cursor must be a value of next", details={"cursor": cursor}) from None
+    page = await run_in_threadpool(
+        lambda: list_jobs(
+            services.jobs,
+            collection=collection,
+            status=status,
+            created_after=created_after,
+            created_before=created_before,
+            limit=limit,
+            cursor=cursor,
+        )
+    )
+    return JobList(items=page.items, next=page.next)
 
 
 @router.get("/{job_id}", response_model=JobView, responses=ERROR_RESPONSES)
