@@ -94,7 +94,9 @@ def store_files(files: list[PlannedFile], store: ObjectStore, *, threads: int = 
     def put(item: tuple[str, Upload]) -> None:
         key, upload = item
         upload.fileobj.seek(0)
-        store.put_if_absent(key, upload.fileobj, content_type=upload.content_type or "application/octet-stream")
+        store.put_if_absent(
+            key, upload.fileobj, content_type=upload.content_type or "application/octet-stream"
+        )
 
     objects: dict[str, Upload] = {}
     for planned in files:

@@ -96,6 +96,7 @@ class WarcReader(Reader):
                 else:
                     yield Part(name, None, offset, length, "warc")
         except _ERRORS as exc:
+            kept += 1
             yield Part(
                 member_name(container, str(number + 1)),
                 None,
@@ -103,8 +104,8 @@ class WarcReader(Reader):
             )
         finally:
             upload.fileobj.seek(0)
-        if number == 0:
-            yield refused(upload, "not a WARC file: no records")
+        if kept == 0:
+            yield refused(upload, f"no HTML or text response in the WARC ({number} records)")
 
     @property
     def codecs(self) -> Mapping[Codec, Opener]:

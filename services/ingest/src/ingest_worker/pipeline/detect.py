@@ -26,7 +26,7 @@ _FEED_ROOTS = {"rss": "RSS feed", "feed": "Atom feed", "rdf": "RSS feed"}
 class LeafSniffer(Protocol):
     format: str
 
-    def sniff(self, head: bytes, name: str, declared: str) -> bool: ...
+    def sniff(self, raw: bytes, name: str, declared: str) -> bool: ...
 
 
 # Magic numbers of formats that are certainly not article text.
@@ -71,7 +71,7 @@ class DetectFormat:
         declared = (doc.declared_content_type or "").split(";")[0].strip().lower()
         name = (doc.filename or "").lower().rpartition("!")[2]
         for leaf in self.leaves:
-            if leaf.sniff(head, name, declared):
+            if leaf.sniff(raw, name, declared):
                 doc.format = leaf.format
                 return doc
         bom, unmarked = split_bom(head)

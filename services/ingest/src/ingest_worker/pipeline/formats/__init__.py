@@ -23,8 +23,9 @@ class LeafReader(Protocol):
     format: str  # the value of ``Article.format`` it reads
     media_type: str  # recorded as ``source.content_type``
 
-    def sniff(self, head: bytes, name: str, declared: str) -> bool:
-        """Whether the first bytes, the file name (lower case) or the declared type are ours."""
+    def sniff(self, raw: bytes, name: str, declared: str) -> bool:
+        """Whether the bytes (magic, structure), the file name (lower case, the last member of
+        an archive path) or the declared type are this format's."""
         ...
 
     def __call__(self, doc: Article, ctx: StageContext) -> Article: ...

@@ -24,10 +24,16 @@ class ReadDocx:
     format = "docx"
     media_type = DOCX_TYPE
 
-    def sniff(self, head: bytes, name: str, declared: str) -> bool:
-        if not head.startswith(b"PK\x03\x04"):
+    def sniff(self, raw: bytes, name: str, declared: str) -> bool:
+        if not raw.startswith(b"PK\x03\x04"):
             return False
-        return name.endswith((".docx", ".docm")) or declared == DOCX_TYPE or b"word/" in head[:1024]
+        if name.endswith((".docx", ".docm")) or declared == DOCX_TYPE:
+            return True
+        try:  # the central directory alone: cheap, nothing is inflated
+            with zipfile.ZipFile(io.BytesIO(raw)) as package:
+                return "word/document.xml" in package.namelist()
+        except (zipfile.BadZipFile, ValueError, OSError):
+            return False
 
     def __call__(self, doc: Article, ctx: StageContext) -> Article:
         doc.media_type = self.media_type

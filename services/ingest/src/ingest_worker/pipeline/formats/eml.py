@@ -24,10 +24,10 @@ class ReadEmail:
     format = "eml"
     media_type = "message/rfc822"
 
-    def sniff(self, head: bytes, name: str, declared: str) -> bool:
+    def sniff(self, raw: bytes, name: str, declared: str) -> bool:
         if name.endswith(".eml") or declared in _TYPES:
             return True
-        return _looks_like_headers(head)
+        return _looks_like_headers(raw[:4096])
 
     def __call__(self, doc: Article, ctx: StageContext) -> Article:
         doc.media_type = self.media_type

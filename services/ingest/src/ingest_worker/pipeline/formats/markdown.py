@@ -31,7 +31,7 @@ class ReadMarkdown:
     format = "markdown"
     media_type = "text/markdown"
 
-    def sniff(self, head: bytes, name: str, declared: str) -> bool:
+    def sniff(self, raw: bytes, name: str, declared: str) -> bool:
         return name.endswith(_SUFFIXES) or declared in _TYPES
 
     def __call__(self, doc: Article, ctx: StageContext) -> Article:

@@ -40,8 +40,8 @@ class ReadPdf:
     format = "pdf"
     media_type = "application/pdf"
 
-    def sniff(self, head: bytes, name: str, declared: str) -> bool:
-        return head.lstrip()[:5] == b"%PDF-"
+    def sniff(self, raw: bytes, name: str, declared: str) -> bool:
+        return raw[:1024].lstrip()[:5] == b"%PDF-"
 
     def __call__(self, doc: Article, ctx: StageContext) -> Article:
         doc.media_type = self.media_type
@@ -49,6 +49,9 @@ class ReadPdf:
             reader = PdfReader(io.BytesIO(doc.raw), strict=False)
             if reader.is_encrypted and not reader.decrypt(""):
                 raise Reject("encrypted PDF: a password is needed to read it")
+            declared = reader.trailer["/Root"]["/Pages"].get("/Count", 0)  # before walking the tree
+            if isinstance(declared, int) and declared > MAX_PAGES:
+                raise Reject(f"PDF has {declared} pages (limit {MAX_PAGES})")
             pages = len(reader.pages)
         except Reject:
             raise
@@ -125,7 +128,11 @@ def _running_lines(pages: list[list[str]]) -> set[str]:
 
 
 def _paragraphs(lines: list[str]) -> list[str]:
-    """Joins wrapped lines: a short line that ends a sentence (or a heading) ends a paragraph."""
+    """Joins wrapped lines into paragraphs.
+
+    A line ends its paragraph when the next line's first word would have fitted on it (the
+    writer broke the line on purpose), or when it is a short heading followed by a capital.
+    """
     if not lines:
         return []
     widths = sorted(len(line) for line in lines)
@@ -138,11 +145,12 @@ def _paragraphs(lines: list[str]) -> list[str]:
         else:
             current = f"{current} {line}" if current else line
         following = lines[index + 1] if index + 1 < len(lines) else ""
-        short = len(line) < 0.8 * width
-        heading = (
-            short and not _SENTENCE_END.search(line) and following[:1].isupper() and len(line) < 0.6 * width
-        )
-        if not following or (short and _SENTENCE_END.search(line)) or heading:
+        first_word = following.split(" ", 1)[0]
+        would_fit = len(line) + 1 + len(first_word) < width * 0.95
+        ends = bool(_SENTENCE_END.search(line))
+        starts = following[:1].isupper() or following[:1].isdigit() or not following[:1].isalpha()
+        heading = not ends and starts and len(line) < 0.6 * width
+        if not following or (would_fit and ends and starts) or heading:
             paragraphs.append(current)
             current = ""
     if current:
