@@ -103,8 +103,8 @@ def store_files(files: list[PlannedFile], store: ObjectStore, *, threads: int = 
         objects.update(planned.objects())
     todo = list(objects.items())
     if len(todo) <= 1:
-        for planned in todo:
-            put(planned)
+        for item in todo:
+            put(item)
         return
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(put, todo))

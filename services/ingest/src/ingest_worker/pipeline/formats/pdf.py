@@ -49,7 +49,7 @@ class ReadPdf:
             reader = PdfReader(io.BytesIO(doc.raw), strict=False)
             if reader.is_encrypted and not reader.decrypt(""):
                 raise Reject("encrypted PDF: a password is needed to read it")
-            declared = reader.trailer["/Root"]["/Pages"].get("/Count", 0)  # before walking the tree
+            declared = _declared_pages(reader)  # before walking the page tree
             if isinstance(declared, int) and declared > MAX_PAGES:
                 raise Reject(f"PDF has {declared} pages (limit {MAX_PAGES})")
             pages = len(reader.pages)
@@ -86,6 +86,13 @@ class ReadPdf:
             title = reader.metadata.title if reader.metadata else None
         fill_hints(doc, title=title if isinstance(title, str) else None)
         return accept_text(doc, pdf_text(texts, doc), ctx)
+
+
+def _declared_pages(reader: PdfReader) -> int | None:
+    """The page count the page tree's root claims (pypdf counts by walking every page)."""
+    pages = reader.root_object.get("/Pages")
+    count = pages.get_object().get("/Count") if pages is not None else None
+    return count if isinstance(count, int) else None
 
 
 def pdf_text(pages: list[str], doc: Article | None = None) -> str:
