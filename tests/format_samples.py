@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import zipfile
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -13,19 +14,113 @@ from email.utils import format_datetime
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-PARAGRAPH = (
-    "The city council approved the new budget on Tuesday after a long debate about school funding, "
-    "road repairs and the future of the central library, which has been closed since the spring floods."
+_WORDS: dict[str, list[str]] = {
+    "adj": [
+        "new",
+        "old",
+        "northern",
+        "coastal",
+        "rural",
+        "busy",
+        "quiet",
+        "historic",
+        "local",
+        "regional",
+        "central",
+        "eastern",
+    ],
+    "noun": [
+        "council",
+        "harbour",
+        "school",
+        "railway",
+        "museum",
+        "market",
+        "bridge",
+        "library",
+        "hospital",
+        "stadium",
+        "ferry",
+        "park",
+        "clinic",
+        "factory",
+        "tunnel",
+        "airport",
+        "theatre",
+        "orchestra",
+        "vineyard",
+        "brewery",
+    ],
+    "verb": [
+        "approved",
+        "delayed",
+        "announced",
+        "rejected",
+        "expanded",
+        "funded",
+        "reviewed",
+        "reopened",
+        "proposed",
+        "closed",
+    ],
+    "place": [
+        "Lyon",
+        "Porto",
+        "Ghent",
+        "Bergen",
+        "Cork",
+        "Turin",
+        "Gdansk",
+        "Aarhus",
+        "Malaga",
+        "Tartu",
+        "Leeds",
+        "Graz",
+        "Split",
+        "Bilbao",
+        "Utrecht",
+    ],
+    "day": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+    "who": [
+        "the mayor",
+        "a spokesperson",
+        "the union",
+        "the minister",
+        "residents",
+        "engineers",
+        "teachers",
+        "the board",
+    ],
+}
+_TEMPLATES = (
+    "The {adj} {noun} in {place} {verb} a plan worth {n} million euros on {day}.",
+    "According to {who}, the {noun} had waited {n} months for a decision about the {adj} {noun2}.",
+    "{Who} said the {noun2} near the {adj} {noun} would need {n} more workers before winter.",
+    "Critics in {place} argued that the {noun} {verb} too quickly, while {who} asked for patience.",
+    "A vote on the {adj} {noun2} is expected on {day}, with {n} members of {who} still undecided.",
 )
 
 
 def story(topic: str, paragraphs: int = 4) -> list[str]:
-    """Distinct article paragraphs about ``topic`` (distinct so dedup keeps every document)."""
-    return [
-        f"{topic} — paragraph {n}: {PARAGRAPH} Officials said the {topic.lower()} plan number {n} "
-        f"would be reviewed again next month, and residents were invited to comment."
-        for n in range(1, paragraphs + 1)
-    ]
+    """Distinct article paragraphs about ``topic``: sentences drawn with a seed of the topic, so
+    no two topics are near-duplicates and dedup keeps every document."""
+    rng = random.Random(topic)
+    out = []
+    for number in range(1, paragraphs + 1):
+        sentences = []
+        for _ in range(4):
+            pick = {key: rng.choice(values) for key, values in _WORDS.items()}
+            template = rng.choice(_TEMPLATES)
+            sentences.append(
+                template.format(
+                    **pick,
+                    Who=pick["who"][:1].upper() + pick["who"][1:],
+                    noun2=rng.choice(_WORDS["noun"]),
+                    n=rng.randint(2, 900),
+                )
+            )
+        out.append(f"{topic} — paragraph {number}: " + " ".join(sentences))
+    return out
 
 
 def warc(pages: list[tuple[str, str, str]], *, gzip: bool) -> bytes:
