@@ -1,7 +1,8 @@
 """From an upload to one stored object per file, its documents, and batches of tasks.
 
 Each uploaded file is stored once under its content address (a compressed tar as its tar);
-the documents it holds (JSON Lines lines, archive members) are byte ranges of it, split by
+the documents it holds (archive members, JSON Lines lines, WARC records, feed items) are
+byte ranges of it, split by
 ``ingest_core.containers`` exactly as ``ingest process`` splits them offline. Documents then
 travel to workers in batches sized by count and bytes.
 """
@@ -38,11 +39,29 @@ class FormMeta:
 
 @dataclass
 class PlannedFile:
-    """One uploaded file as it will be stored, and the documents it holds."""
+    """One uploaded file as it will be stored, and the documents it holds.
+
+    A container inside an archive (a WARC in a zip) is stored as an object of its own: its
+    items are ranges of that object (``Part.source``), under its own content address.
+    """
 
     stored: Upload
     raw_key: str
     parts: list[Part]
+    collection: str = ""
+
+    def key_of(self, part: Part) -> str:
+        if part.source is None:
+            return self.raw_key
+        return raw_key(self.collection, part.source.sha256)
+
+    def objects(self) -> dict[str, Upload]:
+        """Every object a document to process is a range of, by key."""
+        out: dict[str, Upload] = {}
+        for part in self.parts:
+            if part.rejected_reason is None:
+                out.setdefault(self.key_of(part), part.source or self.stored)
+        return out
 
     @property
     def needs_storing(self) -> bool:
@@ -66,24 +85,26 @@ def plan_file(item: IncomingFile, settings: Settings, collection: str) -> Planne
         return PlannedFile(
             stored, "", [Part(item.filename, item.content_type, rejected_reason=prepared.problem)]
         )
-    return PlannedFile(stored, raw_key(collection, stored.sha256), split(stored, limits))
+    return PlannedFile(stored, raw_key(collection, stored.sha256), split(stored, limits), collection)
 
 
 def store_files(files: list[PlannedFile], store: ObjectStore, *, threads: int = 8) -> None:
-    """Writes each file that holds a document once; an object already there is kept."""
+    """Writes each object that holds a document once; an object already there is kept."""
 
-    def put(planned: PlannedFile) -> None:
-        planned.stored.fileobj.seek(0)
+    def put(item: tuple[str, Upload]) -> None:
+        key, upload = item
+        upload.fileobj.seek(0)
         store.put_if_absent(
-            planned.raw_key,
-            planned.stored.fileobj,
-            content_type=planned.stored.content_type or "application/octet-stream",
+            key, upload.fileobj, content_type=upload.content_type or "application/octet-stream"
         )
 
-    todo = [planned for planned in files if planned.needs_storing]
+    objects: dict[str, Upload] = {}
+    for planned in files:
+        objects.update(planned.objects())
+    todo = list(objects.items())
     if len(todo) <= 1:
-        for planned in todo:
-            put(planned)
+        for item in todo:
+            put(item)
         return
     with ThreadPoolExecutor(max_workers=threads) as pool:
         list(pool.map(put, todo))
@@ -98,7 +119,7 @@ def plan_documents(files: list[PlannedFile]) -> tuple[list[NewDocument], list[Ba
             doc = NewDocument(filename=part.filename, rejected_reason=part.rejected_reason)
             documents.append(doc)
             if part.rejected_reason is None:
-                to_process.append(part.to_batch_document(doc.doc_id, planned.raw_key))
+                to_process.append(part.to_batch_document(doc.doc_id, planned.key_of(part)))
     return documents, to_process
 
 
@@ -124,14 +145,19 @@ def plan_batches(
             )
             current.clear()
 
+    ranges: set[tuple[str, int, int]] = set()  # feed items share their feed's range: read once
     for doc in documents:
-        length = doc.locator.length
+        locator = doc.locator
+        span = (locator.raw_key, locator.offset, locator.length)
+        length = 0 if span in ranges else locator.length
         if current and (
             len(current) >= settings.batch_max_documents or size + length > settings.batch_max_bytes
         ):
             close()
-            size = 0
+            size, ranges = 0, set()
+            length = locator.length
         current.append(doc)
+        ranges.add(span)
         size += length
     close()
     return batches

@@ -30,8 +30,13 @@ class Source(_Model):
     sha256: str = Field(..., description="sha256 of the raw bytes.")
     raw_key: str | None = Field(None, description="Key of the raw bytes in the bucket.")
     url: str | None = None
-    external_id: str | None = Field(None, description="The uploader's own id (JSON Lines `id`).")
+    external_id: str | None = Field(
+        None, description="The uploader's own id (JSON Lines or JSON `id`, feed guid, WARC-Record-ID)."
+    )
     site_name: str | None = None
+    fetched_at: str | None = Field(
+        None, description="When a crawler fetched the page (a WARC record's WARC-Date), ISO 8601."
+    )
 
 
 class Dateline(_Model):

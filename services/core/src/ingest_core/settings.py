@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     max_archive_ratio: float = Field(
         200.0, description="Largest expanded/compressed ratio of an archive (zip bombs)."
     )
+    max_container_parse_bytes: int = Field(
+        64 * 1024 * 1024,
+        description="Largest container read whole to find its documents (a JSON file, a feed).",
+    )
+    container_time_limit: float = Field(
+        60.0, description="Longest time spent finding the documents of one uploaded file (s)."
+    )
     job_page_size: int = Field(
         1000, ge=1, le=10_000, description="Documents per page of a job's answer (the upload's is the first)."
     )

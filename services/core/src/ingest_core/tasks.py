@@ -19,7 +19,10 @@ PROCESS_BATCH = "ingest.process_batch"
 EXPORT = "ingest.export"
 QUEUE = "ingest"
 
-Codec = Literal["identity", "deflate", "jsonl"]
+Codec = Literal["identity", "deflate", "jsonl", "warc", "feed-item"]
+"""How a document's range decodes: identity (as is), deflate (a zip member), jsonl (one JSON
+article object: a JSON Lines line or a JSON array item), warc (one WARC record, gzipped or
+not), feed-item (the item ``Locator.index`` of the RSS/Atom feed the range holds)."""
 
 
 class Hints(BaseModel):
@@ -37,6 +40,7 @@ class Hints(BaseModel):
     language: str | None = None
     published_at: str | None = None
     external_id: str | None = None
+    fetched_at: str | None = None  # when a crawler fetched the page (WARC-Date)
 
     def over(self, fallback: Hints) -> Hints:
         """These hints, with ``fallback``'s where these say nothing."""
@@ -48,8 +52,8 @@ class Hints(BaseModel):
 class Locator(BaseModel):
     """Where one document's bytes are: a byte range of a stored upload and how it is encoded.
 
-    A multi-document upload (JSON Lines, zip, tar) is stored once; each of its documents is a
-    range of it, so a worker reads a whole batch with one ranged GET.
+    A multi-document upload (zip, tar, WARC, JSON Lines, JSON, a feed) is stored once; each of
+    its documents is a range of it, so a worker reads a whole batch with one ranged GET.
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -59,6 +63,7 @@ class Locator(BaseModel):
     length: int = Field(..., ge=0)
     codec: Codec = "identity"  # deflate: a raw zip member; jsonl: one JSON Lines article
     size: int | None = Field(None, description="Decoded size when known (deflate members).")
+    index: int | None = Field(None, ge=0, description="Which item of the range (feed items).")
 
     @property
     def end(self) -> int:

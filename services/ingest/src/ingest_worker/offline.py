@@ -75,10 +75,12 @@ def _offline_item(path: Path, stored: Upload, part: Part, collection: str, limit
     label = str(path.parent / part.filename) if part.filename else str(path)
     if part.rejected_reason:
         return OfflineItem(label, None, None, error=part.rejected_reason)
-    doc = part.to_batch_document("", str(path))
+    source = part.source or stored  # a container inside an archive is an object of its own
+    key = str(path) if part.source is None else f"{path}#{source.sha256}"
+    doc = part.to_batch_document("", key)
     try:
         opened = open_document(
-            doc, read_range(stored.fileobj, part.offset, part.length), limits.max_file_bytes
+            doc, read_range(source.fileobj, part.offset, part.length), limits.max_file_bytes
         )
     except Unreadable as exc:
         return OfflineItem(label, exc.hints.external_id, None, error=exc.reason)

@@ -44,6 +44,7 @@ def to_article(item: DocumentInput, record_id: str) -> Article:
         declared_title=item.hints.title,
         declared_published_at=item.hints.published_at,
         external_id=item.hints.external_id,
+        fetched_at=item.hints.fetched_at,
         title=item.hints.title,
         published_at=item.hints.published_at,
         record_id=record_id,

@@ -30,7 +30,7 @@ def build_record(
         ingested_at=datetime.now(UTC),
         source=schema.Source(
             filename=doc.filename,
-            content_type=doc.content_type,
+            content_type=doc.media_type or doc.content_type,
             encoding=doc.encoding,
             size_bytes=len(doc.raw),
             sha256=sha256,
@@ -38,6 +38,7 @@ def build_record(
             url=doc.source_url,
             external_id=doc.external_id,
             site_name=doc.site_name or doc.source_name,
+            fetched_at=doc.fetched_at,
         ),
         title=doc.title,
         description=doc.description,

@@ -48,6 +48,16 @@ _RAW_TYPES = {
     "application/jsonl",
     "application/json-lines",
     "application/x-jsonlines",
+    "application/json",
+    "application/warc",
+    "application/x-warc",
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/xml",
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "message/rfc822",
 }
 
 _UPLOAD_SCHEMA: dict[str, Any] = {
@@ -211,8 +221,8 @@ async def _read_raw_body(
     media = content_type.split(";", maxsplit=1)[0].strip().lower()
     if media and media not in _RAW_TYPES and not media.startswith("text/"):
         raise UnsupportedMediaType(
-            f"unsupported Content-Type {media!r}: send text, HTML, JSON Lines, a zip/tar.gz archive "
-            "or multipart/form-data",
+            f"unsupported Content-Type {media!r}: send text, HTML, Markdown, PDF, DOCX, an email, "
+            "JSON or JSON Lines, an RSS/Atom feed, a WARC, a zip/tar.gz archive or multipart/form-data",
             details={"content_type": media},
         )
     spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 (closed by the caller)

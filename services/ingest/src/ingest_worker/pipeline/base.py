@@ -11,7 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -50,7 +50,10 @@ class Article:
     declared_title: str | None = None
     declared_published_at: str | None = None
     external_id: str | None = None  # the uploader's own id for the document
+    fetched_at: str | None = None  # when a crawler fetched it (WARC-Date)
     # detection and decoding
+    format: str | None = None  # a leaf format read by its own reader: "pdf", "docx", "markdown", "eml"
+    media_type: str | None = None  # the raw bytes' media type when not content_type (application/pdf)
     content_type: str | None = None  # "text/plain" | "text/html"
     encoding: str | None = None
     html: str | None = None
@@ -130,6 +133,26 @@ def time_limit(seconds: float | None, what: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+class Route:
+    """A place in the pipeline where the stage depends on the document's detected format.
+
+    ``DetectFormat`` sets ``Article.format`` for a leaf format (PDF, DOCX, Markdown, email);
+    the runner then runs that format's reader here, or ``default`` (``Decode``) for text and
+    HTML. The chosen stage's name is what the record's timings show.
+    """
+
+    def __init__(self, name: str, routes: Mapping[str, Stage], default: Stage) -> None:
+        self.name = name
+        self.routes = dict(routes)
+        self.default = default
+
+    def choose(self, doc: Article) -> Stage:
+        return self.routes.get(doc.format or "", self.default)
+
+    def __call__(self, doc: Article, ctx: StageContext) -> Article:
+        return self.choose(doc)(doc, ctx)
+
+
 class Pipeline:
     """Runs stages in order, timing each; stops early on a duplicate."""
 
@@ -148,7 +171,8 @@ class Pipeline:
         return [stage.name for stage in self.stages]
 
     def run(self, doc: Article, ctx: StageContext) -> Article:
-        for stage in self.stages:
+        for step in self.stages:
+            stage = step.choose(doc) if isinstance(step, Route) else step
             started = time.perf_counter()
             with time_limit(ctx.stage_time_limit, stage.name):
                 result = stage(doc, ctx)

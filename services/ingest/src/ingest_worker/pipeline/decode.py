@@ -96,6 +96,27 @@ class Decode:
         return doc
 
 
+def accept_text(doc: Article, text: str, ctx: StageContext, *, html: bool = False) -> Article:
+    """A leaf reader's text (or HTML), checked as ``Decode`` checks decoded text."""
+    text = text.replace("\x00", "")
+    if len(text) > ctx.max_text_chars:
+        raise Reject(f"text too long: {len(text)} characters (limit {ctx.max_text_chars})")
+    if not _readable(text):
+        raise Reject("no readable text")
+    doc.encoding = doc.encoding or "utf-8"
+    doc.content_type = "text/html" if html else "text/plain"
+    if html:
+        doc.html = text
+    else:
+        doc.text = text
+    return doc
+
+
+def decode_bytes(raw: bytes) -> tuple[str | None, str | None]:
+    """(text, encoding) of plain text bytes, as ``Decode`` finds them."""
+    return _decode(raw, markup=False)
+
+
 def _decode(raw: bytes, *, markup: bool) -> tuple[str | None, str | None]:
     bom, unmarked = split_bom(raw)
     if bom is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Protocol
 
 from ingest_worker.pipeline.base import Article, Reject, StageContext
 from ingest_worker.pipeline.decode import split_bom, wide_encoding
@@ -19,6 +21,14 @@ _XML_ROOT = re.compile(
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml\s", re.IGNORECASE)
 _XML_TYPES = {"application/xml", "text/xml"}
 _FEED_ROOTS = {"rss": "RSS feed", "feed": "Atom feed", "rdf": "RSS feed"}
+
+
+class LeafSniffer(Protocol):
+    format: str
+
+    def sniff(self, raw: bytes, name: str, declared: str) -> bool: ...
+
+
 # Magic numbers of formats that are certainly not article text.
 _BINARY_MAGIC: dict[bytes, str] = {
     b"%PDF": "PDF document",
@@ -35,23 +45,35 @@ _BINARY_MAGIC: dict[bytes, str] = {
     b"OggS": "Ogg media",
     b"{\\rtf": "RTF document",
     b"\xd0\xcf\x11\xe0": "MS Office document",
+    b"WARC/": "WARC archive (nested too deeply: upload it, or a zip of it)",
 }
 
 
 class DetectFormat:
-    """Text, HTML or other XML, or rejected as empty, binary or not an article (SVG, feeds).
+    """A leaf format, text, HTML or other XML, or rejected as empty, binary or not an article.
 
-    ``content_type`` becomes "text/html" (HTML and XHTML), "application/xml" (other XML, whose
-    text ``Decode`` takes out of the markup) or "text/plain".
+    A leaf format one of ``leaves`` knows (PDF, DOCX, email, Markdown) sets ``format``, which
+    routes the document to that reader. Otherwise ``content_type`` becomes "text/html" (HTML
+    and XHTML), "application/xml" (other XML, whose text ``Decode`` takes out of the markup)
+    or "text/plain".
     """
 
     name = "detect"
+
+    def __init__(self, leaves: Sequence[LeafSniffer] = ()) -> None:
+        self.leaves = list(leaves)
 
     def __call__(self, doc: Article, ctx: StageContext) -> Article:
         raw = doc.raw
         if not raw or not raw.strip():
             raise Reject("empty document")
         head = raw[:4096]
+        declared = (doc.declared_content_type or "").split(";")[0].strip().lower()
+        name = (doc.filename or "").lower().rpartition("!")[2]
+        for leaf in self.leaves:
+            if leaf.sniff(raw, name, declared):
+                doc.format = leaf.format
+                return doc
         bom, unmarked = split_bom(head)
         wide = None if bom else wide_encoding(head)  # UTF-16/32 without BOM: NULs in a pattern
         encoding = bom or wide
@@ -63,8 +85,6 @@ class DetectFormat:
                 raise Reject("not an article: binary data")
         # The first bytes as characters, enough to sniff markup in any encoding Decode reads.
         view = unmarked.decode(encoding, errors="replace") if encoding else head.decode("latin-1")
-        declared = (doc.declared_content_type or "").split(";")[0].strip().lower()
-        name = (doc.filename or "").lower()
         markup = _markup_kind(view, declared, name)
         if markup == "html":
             doc.content_type = "text/html"

@@ -1,0 +1,46 @@
+"""What a leaf file says about itself fills the hints the uploader left empty."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from ingest_worker.pipeline.base import Article
+
+_ISO_DATE = re.compile(
+    r"\A\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\Z"
+)
+
+
+def fill_hints(
+    doc: Article,
+    *,
+    title: str | None = None,
+    published_at: str | None = None,
+    source_url: str | None = None,
+    external_id: str | None = None,
+) -> None:
+    """The uploader's own hints win; the file's fill what they leave empty."""
+    title = " ".join(title.split()) if title else None
+    if title:
+        doc.declared_title = doc.declared_title or title
+        doc.title = doc.title or title
+    if published_at:
+        doc.declared_published_at = doc.declared_published_at or published_at
+        doc.published_at = doc.published_at or published_at
+    if source_url and not doc.source_url:
+        doc.source_url = source_url.strip()
+    if external_id and not doc.external_id:
+        doc.external_id = external_id.strip()
+
+
+def iso_date(value: object) -> str | None:
+    """A datetime or an ISO 8601 string as ISO 8601; anything else is no date."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if hasattr(value, "isoformat") and not isinstance(value, str):  # a date
+        return str(value.isoformat())
+    text = str(value or "").strip().strip("'\"")
+    if _ISO_DATE.match(text):
+        return text.replace(" ", "T", 1) if len(text) > 10 else text
+    return None
