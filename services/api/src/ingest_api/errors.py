@@ -33,7 +33,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         503: "Redis or storage unavailable, or (uploads) the queue is full (see Retry-After)",
     }.items()
 }
-AUTH_RESPONSES = {code: ERROR_RESPONSES[code] for code in (401, 403, 429)}
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {code: ERROR_RESPONSES[code] for code in (401, 403, 429)}
 """What any route behind an API key may answer."""
 
 _HTTP_CODES = {

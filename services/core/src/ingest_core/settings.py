@@ -69,8 +69,8 @@ class Settings(BaseSettings):
     max_queue_depth: int | None = Field(
         None,
         ge=0,
-        description="Uploads answer 503 with Retry-After while the broker queue holds more "
-        "batches than this; None: no bound.",
+        description="Uploads answer 503 with Retry-After while the broker queue (the Redis list "
+        "`ingest`) holds more batches than this; None: no bound.",
     )
     queue_full_retry_after_seconds: int = Field(
         10, ge=1, description="Retry-After (s) of an upload refused because the queue is full."
