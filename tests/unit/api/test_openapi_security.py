@@ -62,3 +62,15 @@ def test_health_probes_declare_no_security(openapi: dict[str, Any]) -> None:
     for path, _method, op in operations(openapi):
         if path in {"/healthz", "/readyz", "/metrics"}:
             assert not op.get("security"), path
+
+
+def test_every_v1_operation_documents_403_and_429(openapi: dict[str, Any]) -> None:
+    v1 = [(path, method, op) for path, method, op in operations(openapi) if path.startswith("/v1/")]
+    for path, method, op in v1:
+        assert {"401", "403", "429"} <= set(op["responses"]), (method.upper(), path)
+        assert op["responses"]["429"]["content"]["application/json"]["schema"], (method.upper(), path)
+
+
+def test_uploads_document_the_503_of_a_full_queue(openapi: dict[str, Any]) -> None:
+    responses = openapi["paths"]["/v1/documents"]["post"]["responses"]
+    assert "queue" in responses["503"]["description"]

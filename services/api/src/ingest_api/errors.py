@@ -23,15 +23,18 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     for status, text in {
         400: "Bad request",
         401: "API key missing",
-        403: "API key not accepted",
+        403: "API key not accepted, or not allowed this collection",
         404: "Not found",
         409: "Conflict",
         413: "Too large",
         415: "Unsupported media type",
         422: "Invalid parameters",
-        503: "Redis or storage unavailable (see Retry-After)",
+        429: "Over the API key's request or document rate (see Retry-After)",
+        503: "Redis or storage unavailable, or (uploads) the queue is full (see Retry-After)",
     }.items()
 }
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {code: ERROR_RESPONSES[code] for code in (401, 403, 429)}
+"""What any route behind an API key may answer."""
 
 _HTTP_CODES = {
     400: "bad_request",

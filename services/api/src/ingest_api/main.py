@@ -15,7 +15,7 @@ from ingest_api.changes import JobChanges
 from ingest_api.deps import Services
 from ingest_api.docs import install_docs
 from ingest_api.errors import install_error_handlers
-from ingest_api.limits import BodySizeLimit
+from ingest_api.limits import BodySizeLimit, RateLimiter
 from ingest_api.metrics import record_request
 from ingest_api.routes import documents, exports, health, jobs, records
 from ingest_core import __version__
@@ -24,6 +24,7 @@ from ingest_core.logs import configure_logging
 from ingest_core.settings import Settings, get_settings
 from ingest_core.storage import ObjectStore
 from ingest_core.tasks import QUEUE
+from ingest_core.tenants import Tenants
 
 
 def make_celery_client(settings: Settings) -> Celery:
@@ -55,6 +56,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs = JobStore(client)
         changes = JobChanges(settings.redis_url, jobs.channel)
         changes.start()
+        tenants = Tenants.from_settings(settings)
+        broker: redis.Redis[bytes] | None = None
+        if settings.max_queue_depth is not None:
+            broker = client
+            if settings.celery_broker_url != settings.redis_url:
+                broker = redis.Redis.from_url(
+                    settings.celery_broker_url, socket_connect_timeout=2, socket_timeout=5
+                )
         app.state.services = Services(
             settings=settings,
             redis=client,
@@ -63,9 +72,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             celery=make_celery_client(settings),
             changes=changes,
             reads=ObjectStore.from_settings(settings, interactive=True),
+            tenants=tenants,
+            limiter=RateLimiter(client, jobs.keys) if tenants.limited else None,
+            broker=broker,
         )
         yield
         await changes.stop()
+        if broker is not None and broker is not client:
+            broker.close()
         client.close()
 
     app = FastAPI(

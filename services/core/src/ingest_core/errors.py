@@ -53,8 +53,20 @@ class ValidationFailed(IngestError):
     code, status = "validation_error", 422
 
 
+class TooManyRequests(IngestError):
+    """Over an API key's request or document rate; ``retry_after`` says when to come back."""
+
+    code, status = "too_many_requests", 429
+
+
 class ServiceUnavailable(IngestError):
     code, status = "service_unavailable", 503
+
+
+class QueueFull(ServiceUnavailable):
+    """The broker queue is deeper than ``max_queue_depth``: uploads wait."""
+
+    code = "queue_full"
 
 
 class StorageError(IngestError):

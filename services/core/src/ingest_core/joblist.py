@@ -13,6 +13,7 @@ from datetime import datetime
 
 from ingest_core.ids import is_id
 from ingest_core.jobs import JobStore
+from ingest_core.keys import collection_owner
 from ingest_core.schema import JobCounts, JobListItem, JobStatus
 
 _STATE_FIELDS = ("queued", "processing", "stored", "duplicate", "rejected", "failed")
@@ -54,6 +55,7 @@ def list_jobs(
     created_before: datetime | None = None,
     limit: int = 100,
     cursor: str | None = None,
+    tenant: str | None = None,
 ) -> JobPage:
     """Jobs newest first. ``created_after``/``created_before`` are exclusive bounds. A page
     reads at most ``limit * SCAN_FACTOR`` index entries, so a rare filter answers quickly with
@@ -91,8 +93,10 @@ def list_jobs(
                 gone.append(job_id)
                 continue
             item = _item({k.decode(): v.decode() for k, v in raw.items()})
-            if (collection is None or item.collection == collection) and (
-                status is None or item.status == status
+            if (
+                (collection is None or item.collection == collection)
+                and (status is None or item.status == status)
+                and (tenant is None or collection_owner(item.collection)[0] == tenant)
             ):
                 items.append(item)
                 if len(items) == limit:

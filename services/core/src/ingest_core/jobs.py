@@ -17,7 +17,7 @@ from typing import Any, cast
 import redis
 
 from ingest_core.ids import new_id
-from ingest_core.keys import RedisKeys, job_summary_key
+from ingest_core.keys import DEFAULT_TENANT, RedisKeys, job_summary_key
 from ingest_core.schema import (
     TERMINAL_JOB_STATUSES,
     DocStatus,
@@ -320,15 +320,18 @@ class JobStore:
             keys = [self.keys.batches_due(), *[self.keys.batch(b) for b in batch_ids]]
             self._mark_sent(keys=keys, args=[deadline, *batch_ids])
 
-    def claim_idempotency_key(self, key: str, fingerprint: str, job_id: str) -> str | None:
+    def claim_idempotency_key(
+        self, key: str, fingerprint: str, job_id: str, *, tenant: str = DEFAULT_TENANT
+    ) -> str | None:
         """Returns None when the key is new, else the job id it already names.
 
+        Keys are the tenant's own: another tenant's key of the same name is another key.
         Raises ValueError when the key was used with a different request body.
         """
         value = f"{fingerprint}:{job_id}"
-        if self.redis.set(self.keys.idempotency(key), value, nx=True, ex=7 * 86400):
+        if self.redis.set(self.keys.idempotency(key, tenant), value, nx=True, ex=7 * 86400):
             return None
-        existing = self.redis.get(self.keys.idempotency(key))
+        existing = self.redis.get(self.keys.idempotency(key, tenant))
         if existing is None:  # expired in between: treat as new
             return None
         old_fingerprint, _, old_job = existing.decode().rpartition(":")
@@ -336,8 +339,8 @@ class JobStore:
             raise ValueError("Idempotency-Key was used with a different request")
         return old_job
 
-    def release_idempotency_key(self, key: str) -> None:
-        self.redis.delete(self.keys.idempotency(key))
+    def release_idempotency_key(self, key: str, *, tenant: str = DEFAULT_TENANT) -> None:
+        self.redis.delete(self.keys.idempotency(key, tenant))
 
     # --- worker side ---------------------------------------------------------------------
 

@@ -1,4 +1,11 @@
-"""Object-storage and Redis key layout: the one place that knows where things live."""
+"""Object-storage and Redis key layout: the one place that knows where things live.
+
+Tenants share this layout through their *internal* collection names: a non-default tenant's
+collection ``news`` is stored, indexed and fed as ``acme~news`` (``tenant_collection``), so its
+records (``records/v1/acme~news/…``), raw uploads, dedup index and feed never meet another
+tenant's. ``~`` cannot occur in a collection name (``valid_collection``), so the mapping is
+one-to-one and the default tenant's names, and everything already stored, stay as they are.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +16,24 @@ from ulid import ULID
 
 RECORD_SCHEMA_PREFIX = "records/v1"
 _COLLECTION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+DEFAULT_TENANT = "default"
+TENANT_SEPARATOR = "~"  # outside the collection alphabet: internal names never collide
 
 
 def valid_collection(name: str) -> bool:
     """Collections become key segments, so they must be short and path-safe."""
     return bool(_COLLECTION_RE.match(name))
+
+
+def tenant_collection(tenant: str, collection: str) -> str:
+    """The internal collection name: keys, dedup and feed of ``collection`` for ``tenant``."""
+    return collection if tenant == DEFAULT_TENANT else f"{tenant}{TENANT_SEPARATOR}{collection}"
+
+
+def collection_owner(internal: str) -> tuple[str, str]:
+    """(tenant, the tenant's own collection name) of an internal collection name."""
+    tenant, separator, collection = internal.partition(TENANT_SEPARATOR)
+    return (tenant, collection) if separator else (DEFAULT_TENANT, internal)
 
 
 def raw_key(collection: str, sha256: str) -> str:
@@ -32,6 +52,11 @@ def record_key(collection: str, record_id: str) -> str:
 
 def record_id_from_key(key: str) -> str:
     return key.rsplit("/", 1)[-1].removesuffix(".json")
+
+
+def record_collection_from_key(key: str) -> str:
+    """The (internal) collection of a record key."""
+    return key.removeprefix(f"{RECORD_SCHEMA_PREFIX}/").split("/", 1)[0]
 
 
 def job_summary_key(job_id: str) -> str:
@@ -101,8 +126,15 @@ class RedisKeys:
         """Taken by the one watchdog that schedules the day's compaction."""
         return f"{self.prefix}:compaction:{day:%Y-%m-%d}"
 
-    def idempotency(self, key: str) -> str:
-        return f"{self.prefix}:idem:{key}"
+    def idempotency(self, key: str, tenant: str = DEFAULT_TENANT) -> str:
+        """A tenant's Idempotency-Key; the default tenant's keep their original names."""
+        if tenant == DEFAULT_TENANT:
+            return f"{self.prefix}:idem:{key}"
+        return f"{self.prefix}:tenant:{tenant}:idem:{key}"
+
+    def rate(self, kind: str, key_id: str) -> str:
+        """A per-API-key token bucket (``kind``: requests or documents)."""
+        return f"{self.prefix}:rate:{kind}:{key_id}"
 
     def record_location(self, record_id: str) -> str:
         return f"{self.prefix}:rec:{record_id}"

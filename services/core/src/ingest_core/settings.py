@@ -7,9 +7,13 @@ Both the API and the workers read the same class so that a value set once in the
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
+from typing import Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr, TypeAdapter, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ingest_core.tenants import TenantConfig, merge_tenants
 
 
 class Settings(BaseSettings):
@@ -46,7 +50,30 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, description="Port the API binds to.")
     api_keys: list[str] = Field(
         default_factory=list,
-        description="Accepted bearer tokens / X-API-Key values; empty list disables auth.",
+        description="Bearer tokens / X-API-Key values of the default tenant. With no key here nor "
+        "in `tenants`, auth is off and the service is single-tenant.",
+    )
+    tenants: list[TenantConfig] = Field(
+        default_factory=list,
+        description='Tenants as JSON: [{"name", "keys": [key or {"key", "collections", '
+        '"requests_per_minute", "documents_per_minute"}], "collections", "requests_per_minute", '
+        '"documents_per_minute"}]; a tenant\'s keys may use only its `collections` (null: any) '
+        "at these rates per key (null: unlimited). See ingest_core.tenants.",
+    )
+    tenants_file: Path | None = Field(
+        None, description="A JSON file of tenants in the shape of `tenants`, added to them."
+    )
+    metrics_require_key: bool = Field(
+        False, description="/metrics needs an API key (any tenant's) when keys are configured."
+    )
+    max_queue_depth: int | None = Field(
+        None,
+        ge=0,
+        description="Uploads answer 503 with Retry-After while the broker queue (the Redis list "
+        "`ingest`) holds more batches than this; None: no bound.",
+    )
+    queue_full_retry_after_seconds: int = Field(
+        10, ge=1, description="Retry-After (s) of an upload refused because the queue is full."
     )
     max_upload_bytes: int = Field(
         50 * 1024 * 1024, description="Largest request body accepted; larger gets 413."
@@ -168,6 +195,24 @@ class Settings(BaseSettings):
     @property
     def celery_broker_url(self) -> str:
         return self.broker_url or self.redis_url
+
+    _file_tenants: list[TenantConfig] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _load_tenants(self) -> Self:
+        """Reads the tenants file once; refuses a tenant name or a key given twice."""
+        if self.tenants_file is not None:
+            try:
+                text = self.tenants_file.read_bytes()
+            except OSError as exc:
+                raise ValueError(f"tenants_file: cannot read {self.tenants_file}: {exc.strerror}") from None
+            self._file_tenants = TypeAdapter(list[TenantConfig]).validate_json(text)
+        self.tenant_configs()
+        return self
+
+    def tenant_configs(self) -> list[TenantConfig]:
+        """Every tenant (``tenants``, then the file's), the keys of ``api_keys`` in the default one."""
+        return merge_tenants([*self.tenants, *self._file_tenants], self.api_keys)
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from typing import Any
@@ -10,8 +11,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from ingest_api.deps import Authorized, ServicesDep
+from ingest_api.deps import Authorized, ScopeDep, ServicesDep, TenantScope
 from ingest_api.errors import ERROR_RESPONSES
+from ingest_api.limits import check_queue_depth
 from ingest_api.metrics import DOCUMENTS_ACCEPTED, UPLOAD_BYTES
 from ingest_api.uploads import (
     FormMeta,
@@ -24,7 +26,6 @@ from ingest_api.uploads import (
 )
 from ingest_core.errors import BadRequest, Conflict, PayloadTooLarge, UnsupportedMediaType
 from ingest_core.ids import new_id
-from ingest_core.jobs import JobStore
 from ingest_core.keys import valid_collection
 from ingest_core.schema import JobView
 from ingest_core.tasks import send_batch
@@ -98,8 +99,13 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
     responses=ERROR_RESPONSES,
     summary="Upload one or more article files (multipart `files`, or a raw body with X-Filename)",
 )
-async def upload_documents(request: Request, response: Response, services: ServicesDep) -> JobView:
+async def upload_documents(
+    request: Request, response: Response, services: ServicesDep, scope: ScopeDep
+) -> JobView:
     settings = services.settings
+    if services.broker is not None:  # before reading the body: a full queue costs the client nothing
+        depth, retry_after = settings.max_queue_depth, settings.queue_full_retry_after_seconds
+        await run_in_threadpool(check_queue_depth, services.broker, depth, retry_after)
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         files, form = await _read_multipart(
@@ -113,7 +119,10 @@ async def upload_documents(request: Request, response: Response, services: Servi
             details={"collection": form.collection},
         )
     try:
-        job = await run_in_threadpool(_accept, services, files, form, request.headers.get("idempotency-key"))
+        form = dataclasses.replace(form, collection=scope.internal(form.collection))
+        job = await run_in_threadpool(
+            _accept, services, scope, files, form, request.headers.get("idempotency-key")
+        )
     finally:
         for item in files:
             item.fileobj.close()
@@ -123,10 +132,14 @@ async def upload_documents(request: Request, response: Response, services: Servi
 
 
 def _accept(
-    services: ServicesDep, files: list[IncomingFile], form: FormMeta, idem_key: str | None
+    services: ServicesDep, scope: TenantScope, files: list[IncomingFile], form: FormMeta, idem_key: str | None
 ) -> JobView:
-    """Hash, de-duplicate the request, store, register, enqueue: in that order."""
+    """Hash, de-duplicate the request, store, register, enqueue: in that order.
+
+    ``form.collection`` is the internal name; the answer shows the tenant's own.
+    """
     jobs = services.jobs
+    tenant = scope.principal.tenant
     for item in files:
         item.measure()
         UPLOAD_BYTES.inc(item.size)
@@ -136,37 +149,39 @@ def _accept(
             raise BadRequest("Idempotency-Key is longer than 200 characters")
         try:
             existing = jobs.claim_idempotency_key(
-                idem_key, request_fingerprint(form.collection, files), job_id
+                idem_key, request_fingerprint(form.collection, files), job_id, tenant=tenant
             )
         except ValueError as exc:
             raise Conflict(str(exc), details={"idempotency_key": idem_key}) from None
         if existing:
             view = jobs.get_job(existing, limit=services.settings.job_page_size)
             if view is not None:
-                return view
+                return scope.own_job(view)
     try:
-        return _create_job(services, jobs, files, form, job_id)
+        return scope.own_job(_create_job(services, scope, files, form, job_id))
     except Exception:
         if idem_key:
-            jobs.release_idempotency_key(idem_key)
+            jobs.release_idempotency_key(idem_key, tenant=tenant)
         raise
 
 
 def _create_job(
-    services: ServicesDep, jobs: JobStore, files: list[IncomingFile], form: FormMeta, job_id: str
+    services: ServicesDep, scope: TenantScope, files: list[IncomingFile], form: FormMeta, job_id: str
 ) -> JobView:
     """Stores each file once, registers the job with its batches (the outbox), then sends them.
 
     A crash after registering loses nothing: the workers' watchdog sends any batch still
     pending after ``dispatch_grace_seconds``.
     """
-    settings = services.settings
+    settings, jobs = services.settings, services.jobs
     planned = [plan_file(item, settings, form.collection) for item in files]
     documents, to_process = plan_documents(planned)
     if len(documents) > settings.max_archive_members:
         raise PayloadTooLarge(
             f"the upload holds {len(documents)} documents (limit {settings.max_archive_members})"
         )
+    if services.limiter is not None:
+        services.limiter.check_documents(scope.principal, len(documents))
     store_files(planned, services.store)
     batches = plan_batches(job_id, form, to_process, settings)
     jobs.create_job(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Path, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
-from ingest_api.deps import Authorized, ServicesDep
+from ingest_api.deps import Authorized, ScopeDep, ServicesDep, TenantScope
 from ingest_api.errors import ERROR_RESPONSES
 from ingest_core.errors import BadRequest, Conflict, NotFound
 from ingest_core.exports import ExportStore
@@ -39,36 +39,38 @@ def _exports(services: ServicesDep) -> ExportStore:
     return ExportStore(services.redis, services.jobs.keys)
 
 
-async def _load(services: ServicesDep, export_id: str) -> ExportView:
+async def _load(services: ServicesDep, scope: TenantScope, export_id: str) -> ExportView:
+    """The export as the caller's tenant sees it; another tenant's answers 404."""
     view = await run_in_threadpool(_exports(services).get, export_id) if is_id(export_id) else None
     if view is None:
         raise NotFound(f"no export {export_id}", details={"export_id": export_id})
-    return view
+    return scope.own_export(view)
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ExportView, responses=ERROR_RESPONSES)
-async def create_export(body: ExportRequest, services: ServicesDep, response: Response) -> ExportView:
+async def create_export(
+    body: ExportRequest, services: ServicesDep, scope: ScopeDep, response: Response
+) -> ExportView:
     """Exports the collection's records ingested in [since, until) (all when both are absent)."""
     if not valid_collection(body.collection):
         raise BadRequest("invalid collection name", details={"collection": body.collection})
+    internal = scope.internal(body.collection)
     since, until = _utc(body.since), _utc(body.until)
     if since is not None and until is not None and since >= until:
         raise BadRequest("`since` must be before `until`", details={"since": str(since), "until": str(until)})
-    view = await run_in_threadpool(
-        _exports(services).create, body.collection, body.format, since=since, until=until
-    )
+    view = await run_in_threadpool(_exports(services).create, internal, body.format, since=since, until=until)
     message = ExportMessage(
-        export_id=view.id, collection=body.collection, format=body.format, since=since, until=until
+        export_id=view.id, collection=internal, format=body.format, since=since, until=until
     )
     await run_in_threadpool(send_export, services.celery, message, services.settings)
     response.headers["Location"] = f"/v1/exports/{view.id}"
-    return view
+    return scope.own_export(view)
 
 
 @router.get("/{export_id}", response_model=ExportView, responses=ERROR_RESPONSES)
-async def get_export(export_id: str, services: ServicesDep) -> ExportView:
+async def get_export(export_id: str, services: ServicesDep, scope: ScopeDep) -> ExportView:
     """The export's status and, once it succeeded, the object keys it wrote."""
-    return await _load(services, export_id)
+    return await _load(services, scope, export_id)
 
 
 @router.get(
@@ -77,10 +79,13 @@ async def get_export(export_id: str, services: ServicesDep) -> ExportView:
     response_class=StreamingResponse,
 )
 async def download_export_file(
-    export_id: str, n: Annotated[int, Path(ge=0, description="Index in `keys`")], services: ServicesDep
+    export_id: str,
+    n: Annotated[int, Path(ge=0, description="Index in `keys`")],
+    services: ServicesDep,
+    scope: ScopeDep,
 ) -> StreamingResponse:
     """Part n of a succeeded export, as written (Parquet or gzipped JSON Lines)."""
-    view = await _load(services, export_id)
+    view = await _load(services, scope, export_id)
     if view.status != ExportStatus.succeeded:
         raise Conflict(
             f"export {export_id} is {view.status.value}; its files are ready once it succeeded",

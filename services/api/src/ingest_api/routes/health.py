@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
-from ingest_api.deps import ServicesDep
+from ingest_api.deps import MetricsAuthorized, ServicesDep
+from ingest_api.errors import ERROR_RESPONSES
 
 router = APIRouter(tags=["health"])
 
@@ -60,6 +61,12 @@ async def _probe(check: Callable[[], None]) -> str:
     return "ok"
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    response_class=Response,
+    dependencies=[MetricsAuthorized],
+    responses={code: ERROR_RESPONSES[code] for code in (401, 403)},
+)
 async def metrics() -> Response:
+    """Prometheus metrics; with ``INGEST_METRICS_REQUIRE_KEY=true``, any tenant's API key."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -17,12 +17,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
-from ingest_api.deps import Authorized, ServicesDep
+from ingest_api.deps import Authorized, ScopeDep, ServicesDep, TenantScope
 from ingest_api.errors import ERROR_RESPONSES
 from ingest_core.errors import BadRequest, NotFound
 from ingest_core.joblist import Cursor, list_jobs
 from ingest_core.jobs import write_job_summary
-from ingest_core.keys import job_summary_key
+from ingest_core.keys import collection_owner, job_summary_key
 from ingest_core.schema import TERMINAL_JOB_STATUSES, DocStatus, JobList, JobStatus, JobView
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], dependencies=[Authorized])
@@ -44,12 +44,14 @@ def _archived(services: ServicesDep, job_id: str) -> JobView | None:
 
 async def _load(
     services: ServicesDep,
+    scope: TenantScope,
     job_id: str,
     *,
     limit: int | None = None,
     cursor: str | None = None,
     status: DocStatus | None = None,
 ) -> JobView:
+    """The job as its tenant sees it; 404 for another tenant's, as if it did not exist."""
     if cursor is not None and not cursor.isdigit():
         raise BadRequest("cursor must be a value of next_cursor", details={"cursor": cursor})
     size = limit or services.settings.job_page_size
@@ -58,12 +60,13 @@ async def _load(
         job = await run_in_threadpool(_archived, services, job_id)
     if job is None:
         raise _no_job(job_id)
-    return job
+    return scope.own_job(job)
 
 
 @router.get("", response_model=JobList, responses=ERROR_RESPONSES)
 async def list_all_jobs(  # noqa: PLR0917 (query parameters)
     services: ServicesDep,
+    scope: ScopeDep,
     collection: Annotated[
         str | None, Query(max_length=64, description="Only jobs of this collection")
     ] = None,
@@ -80,10 +83,12 @@ async def list_all_jobs(  # noqa: PLR0917 (query parameters)
             Cursor.decode(cursor)
         except ValueError:
             raise BadRequest("cursor must be a value of next", details={"cursor": cursor}) from None
+    internal = scope.internal(collection) if collection else None
     page = await run_in_threadpool(
         lambda: list_jobs(
             services.jobs,
-            collection=collection,
+            tenant=scope.principal.tenant,
+            collection=internal,
             status=status,
             created_after=created_after,
             created_before=created_before,
@@ -91,13 +96,19 @@ async def list_all_jobs(  # noqa: PLR0917 (query parameters)
             cursor=cursor,
         )
     )
-    return JobList(items=page.items, next=page.next)
+    items = [
+        item.model_copy(update={"collection": collection_owner(item.collection)[1]})
+        for item in page.items
+        if scope.principal.may_use(collection_owner(item.collection)[1])
+    ]
+    return JobList(items=items, next=page.next)
 
 
 @router.get("/{job_id}", response_model=JobView, responses=ERROR_RESPONSES)
 async def get_job(  # noqa: PLR0917 (query parameters)
     job_id: str,
     services: ServicesDep,
+    scope: ScopeDep,
     wait: Annotated[float, Query(ge=0, description="Long-poll up to N seconds for a change")] = 0,
     limit: Annotated[int | None, Query(ge=1, le=10_000, description="Documents per page")] = None,
     cursor: Annotated[
@@ -108,14 +119,14 @@ async def get_job(  # noqa: PLR0917 (query parameters)
     """The job with its counts and one page of its documents' outcomes."""
     jobs = services.jobs
     version = await run_in_threadpool(jobs.job_version, job_id)
-    job = await _load(services, job_id, limit=limit, cursor=cursor, status=status)
+    job = await _load(services, scope, job_id, limit=limit, cursor=cursor, status=status)
     if wait > 0 and job.status not in TERMINAL_JOB_STATUSES:
         deadline = time.monotonic() + min(wait, services.settings.long_poll_max_seconds)
         while (remaining := deadline - time.monotonic()) > 0:
             await services.changes.wait(job_id, remaining)
             if await run_in_threadpool(jobs.job_version, job_id) != version:
                 break
-        job = await _load(services, job_id, limit=limit, cursor=cursor, status=status)
+        job = await _load(services, scope, job_id, limit=limit, cursor=cursor, status=status)
     return job
 
 
@@ -124,9 +135,9 @@ async def get_job(  # noqa: PLR0917 (query parameters)
     responses={200: {"content": {"text/event-stream": {}}}, **ERROR_RESPONSES},
     response_class=StreamingResponse,
 )
-async def job_events(job_id: str, services: ServicesDep) -> StreamingResponse:
+async def job_events(job_id: str, services: ServicesDep, scope: ScopeDep) -> StreamingResponse:
     """Server-Sent Events: one ``job`` event per change, the last when the job is finished."""
-    await _load(services, job_id)
+    await _load(services, scope, job_id)
     jobs = services.jobs
 
     async def stream() -> AsyncIterator[str]:
@@ -135,7 +146,7 @@ async def job_events(job_id: str, services: ServicesDep) -> StreamingResponse:
         while True:
             version = await run_in_threadpool(jobs.job_version, job_id)
             if version != last_version:
-                job = await _load(services, job_id)
+                job = await _load(services, scope, job_id)
                 last_version, idle_since = version, time.monotonic()
                 yield f"event: job\nid: {version}\ndata: {json.dumps(job.model_dump(mode='json'))}\n\n"
                 if job.status in TERMINAL_JOB_STATUSES:
@@ -149,11 +160,14 @@ async def job_events(job_id: str, services: ServicesDep) -> StreamingResponse:
 
 
 @router.delete("/{job_id}", response_model=JobView, responses=ERROR_RESPONSES)
-async def cancel_job(job_id: str, services: ServicesDep) -> JobView:
+async def cancel_job(job_id: str, services: ServicesDep, scope: ScopeDep) -> JobView:
     """Cancels documents no worker has started; finished jobs are returned unchanged."""
+    # Whose job it is first: another tenant's is 404 and stays as it is.
+    await _load(services, scope, job_id, limit=1)
     job = await run_in_threadpool(services.jobs.cancel, job_id)
     if job is None:
         raise _no_job(job_id)
+    job = scope.own_job(job)
     if job.status in TERMINAL_JOB_STATUSES and job.counts.queued + job.counts.processing == 0:
         await run_in_threadpool(
             write_job_summary, services.jobs, services.store, job_id, services.settings.job_retention_seconds

@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from ingest_api.deps import Authorized, ServicesDep
-from ingest_api.errors import ERROR_RESPONSES
+from ingest_api.deps import Authorized, ScopeDep, ServicesDep
+from ingest_api.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from ingest_core.errors import BadRequest, NotFound
 from ingest_core.ids import is_id
-from ingest_core.keys import record_key, valid_collection
+from ingest_core.keys import record_collection_from_key, record_key, valid_collection
 from ingest_core.schema import FeedPage, Record, record_json_schema
 
 router = APIRouter(prefix="/v1", tags=["records"], dependencies=[Authorized])
@@ -27,25 +27,30 @@ _U64_MAX = 2**64 - 1
 async def get_record(
     record_id: str,
     services: ServicesDep,
+    scope: ScopeDep,
     collection: Annotated[str | None, Query(description="Speeds up lookup; needed if Redis lost it")] = None,
 ) -> dict[str, Any]:
+    """One record of this tenant's; another tenant's answers 404, as if it did not exist."""
+    missing = NotFound(f"no record {record_id}", details={"record_id": record_id})
     if not is_id(record_id):
-        raise NotFound(f"no record {record_id}", details={"record_id": record_id})
+        raise missing
     key = await run_in_threadpool(services.jobs.record_key, record_id)
     if key is None and collection and valid_collection(collection):
-        key = record_key(collection, record_id)
+        key = record_key(scope.internal(collection), record_id)
     if key is None:
-        raise NotFound(f"no record {record_id}", details={"record_id": record_id})
+        raise missing
+    public = scope.public(record_collection_from_key(key), missing)
     try:
         body = await run_in_threadpool(services.reads.get, key)
     except NotFound:
-        raise NotFound(f"no record {record_id}", details={"record_id": record_id}) from None
-    return json.loads(body)  # type: ignore[no-any-return]
+        raise missing from None
+    return _as_seen(json.loads(body), public)
 
 
 @router.get("/records", response_model=FeedPage, responses=ERROR_RESPONSES)
 async def feed(
     services: ServicesDep,
+    scope: ScopeDep,
     collection: Annotated[str, Query(description="Collection to follow")] = "default",
     after: Annotated[str | None, Query(description="Cursor from a previous page's `next`")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -61,7 +66,8 @@ async def feed(
         )
     if after is not None and after == f"{_U64_MAX}-{_U64_MAX}":  # nothing can come after the last id
         return {"items": [], "next": after}
-    rows = await run_in_threadpool(services.jobs.feed, collection, after, limit)
+    internal = scope.internal(collection)
+    rows = await run_in_threadpool(services.jobs.feed, internal, after, limit)
     keys = [key for _, _, key in rows]
     try:
         bodies = await run_in_threadpool(lambda: list(_FETCHERS.map(services.reads.get, keys)))
@@ -69,15 +75,21 @@ async def feed(
         raise NotFound(
             "a record listed in this feed page is missing from storage", details={"collection": collection}
         ) from None
-    items = [json.loads(body) for body in bodies]
+    items = [_as_seen(json.loads(body), collection) for body in bodies]
     next_cursor = rows[-1][0] if rows else after
     return {"items": items, "next": next_cursor}
 
 
-@router.get("/schema/record", tags=["schema"])
+@router.get("/schema/record", tags=["schema"], responses=AUTH_RESPONSES)
 async def record_schema() -> dict[str, Any]:
     """JSON Schema of the record (schema v1), generated from the models workers write."""
     return record_json_schema()
+
+
+def _as_seen(record: dict[str, Any], collection: str) -> dict[str, Any]:
+    """A record as its tenant sees it: under the tenant's own collection name."""
+    record["collection"] = collection
+    return record
 
 
 def _valid_cursor(cursor: str) -> bool:
