@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Iterator
 
 import redis.asyncio as aioredis
 import structlog
@@ -16,6 +17,22 @@ import structlog
 log = structlog.get_logger("ingest_api.changes")
 
 FALLBACK_SECONDS = 1.0
+
+
+class Watch:
+    def __init__(self, event: asyncio.Event) -> None:
+        self._event = event
+
+    async def changed(self, timeout: float) -> bool:
+        """Returns when the job may have changed since the last call (True), or after
+        ``timeout``, at most the fallback interval (False: the caller re-checks anyway)."""
+        woken = True
+        try:
+            await asyncio.wait_for(self._event.wait(), min(timeout, FALLBACK_SECONDS))
+        except TimeoutError:
+            woken = False
+        self._event.clear()
+        return woken
 
 
 class JobChanges:
@@ -34,19 +51,25 @@ class JobChanges:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
 
-    async def wait(self, job_id: str, timeout: float) -> None:
-        """Returns when the job may have changed, or after ``timeout`` (at most the fallback)."""
+    @contextlib.contextmanager
+    def watch(self, job_id: str) -> Iterator[Watch]:
+        """Listens for the job's changes from now on: enter before reading its state, so a
+        change between the read and the wait is not missed."""
         event = asyncio.Event()
         self._waiters.setdefault(job_id, set()).add(event)
         try:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(event.wait(), min(timeout, FALLBACK_SECONDS))
+            yield Watch(event)
         finally:
             waiters = self._waiters.get(job_id)
             if waiters is not None:
                 waiters.discard(event)
                 if not waiters:
                     del self._waiters[job_id]
+
+    def notify(self, job_id: str) -> None:
+        """Wakes everyone watching the job (called for each message on the channel)."""
+        for event in self._waiters.get(job_id, ()):
+            event.set()
 
     async def _listen(self) -> None:
         while True:
@@ -58,9 +81,7 @@ class JobChanges:
                         if message.get("type") != "message":
                             continue
                         data = message["data"]
-                        job_id = data.decode() if isinstance(data, bytes) else str(data)
-                        for event in self._waiters.get(job_id, ()):
-                            event.set()
+                        self.notify(data.decode() if isinstance(data, bytes) else str(data))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # Redis away: waiters fall back to polling meanwhile

@@ -118,15 +118,16 @@ async def get_job(  # noqa: PLR0917 (query parameters)
 ) -> JobView:
     """The job with its counts and one page of its documents' outcomes."""
     jobs = services.jobs
-    version = await run_in_threadpool(jobs.job_version, job_id)
-    job = await _load(services, scope, job_id, limit=limit, cursor=cursor, status=status)
-    if wait > 0 and job.status not in TERMINAL_JOB_STATUSES:
-        deadline = time.monotonic() + min(wait, services.settings.long_poll_max_seconds)
-        while (remaining := deadline - time.monotonic()) > 0:
-            await services.changes.wait(job_id, remaining)
-            if await run_in_threadpool(jobs.job_version, job_id) != version:
-                break
+    with services.changes.watch(job_id) as watch:
+        version = await run_in_threadpool(jobs.job_version, job_id)
         job = await _load(services, scope, job_id, limit=limit, cursor=cursor, status=status)
+        if wait > 0 and job.status not in TERMINAL_JOB_STATUSES:
+            deadline = time.monotonic() + min(wait, services.settings.long_poll_max_seconds)
+            while (remaining := deadline - time.monotonic()) > 0:
+                await watch.changed(remaining)
+                if await run_in_threadpool(jobs.job_version, job_id) != version:
+                    break
+            job = await _load(services, scope, job_id, limit=limit, cursor=cursor, status=status)
     return job
 
 
@@ -143,18 +144,19 @@ async def job_events(job_id: str, services: ServicesDep, scope: ScopeDep) -> Str
     async def stream() -> AsyncIterator[str]:
         last_version: int | None = -1
         idle_since = time.monotonic()
-        while True:
-            version = await run_in_threadpool(jobs.job_version, job_id)
-            if version != last_version:
-                job = await _load(services, scope, job_id)
-                last_version, idle_since = version, time.monotonic()
-                yield f"event: job\nid: {version}\ndata: {json.dumps(job.model_dump(mode='json'))}\n\n"
-                if job.status in TERMINAL_JOB_STATUSES:
-                    return
-            elif time.monotonic() - idle_since > _KEEP_ALIVE_SECONDS:
-                idle_since = time.monotonic()
-                yield ": keep-alive\n\n"
-            await services.changes.wait(job_id, _KEEP_ALIVE_SECONDS)
+        with services.changes.watch(job_id) as watch:
+            while True:
+                version = await run_in_threadpool(jobs.job_version, job_id)
+                if version != last_version:
+                    job = await _load(services, scope, job_id)
+                    last_version, idle_since = version, time.monotonic()
+                    yield f"event: job\nid: {version}\ndata: {json.dumps(job.model_dump(mode='json'))}\n\n"
+                    if job.status in TERMINAL_JOB_STATUSES:
+                        return
+                elif time.monotonic() - idle_since > _KEEP_ALIVE_SECONDS:
+                    idle_since = time.monotonic()
+                    yield ": keep-alive\n\n"
+                await watch.changed(_KEEP_ALIVE_SECONDS)
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
