@@ -82,10 +82,13 @@ class Runtime:
     ctx: StageContext
 
     def warm_up(self) -> None:
-        """Loads models once so the first document does not pay for it."""
+        """Loads models and builds parser tables once, so the first documents do not pay for it
+        (dateparser's time-zone patterns and locales alone take about a second)."""
         from ingest_worker.pipeline.language import _identifier
+        from ingest_worker.pipeline.text.dates import _dateparser
 
         _identifier()
+        _dateparser("Wednesday, 3 March 2021 10:20 CET", None)
 
 
 @cache
