@@ -11,7 +11,6 @@ retried (``rejected``); a bug in one document fails that document only.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -285,7 +284,7 @@ class _BatchRun:
         if outcome.status == DocStatus.stored:
             assert outcome.record is not None
             key = record_key(msg.collection, outcome.record.id)
-            body = json.dumps(outcome.record.model_dump(mode="json"), ensure_ascii=False).encode("utf-8")
+            body = outcome.record.model_dump_json().encode("utf-8")
             return _Pending(
                 DocOutcome(doc.doc_id, DocStatus.stored, record_id=outcome.record.id, record_key=key), body
             )
