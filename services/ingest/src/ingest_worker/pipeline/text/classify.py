@@ -71,17 +71,19 @@ def classify(
         headline=headline_index(layout.lines),
     )
     keep = model.decide(features)
-    if is_short(lines):
+    short = is_short(lines)
+    if short:
         # a brief, a table of figures: too small for the model's page-scale priors (``shortdoc``)
+        found = keep.any()
         keep = np.array(judge_short(lines, cues, keep.tolist()), dtype=bool)
-    else:
-        if not keep.any():
+    if not short or found:
+        if not short and not keep.any():
             # nothing reads like an article in context (a one-paragraph upload): keep its long prose
             keep = features[:, _LONG_PROSE] > 0
             keep |= np.array(
                 [len(line.text) >= SHORT_CHARS and line.text.endswith(_FULL_STOP) for line in lines]
             )
-        if not keep.any() and len(lines) <= JUDGE_LINES:
+        if not short and not keep.any() and len(lines) <= JUDGE_LINES:
             # still nothing: a long table or list of figures is judged line by line, as a short one
             keep = np.array(judge_short(lines, cues, keep.tolist()), dtype=bool)
         _prose_beside_body(keep, features, lines)
