@@ -40,14 +40,21 @@ def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def guess_language(text: str, declared: str | None = None) -> tuple[str | None, float]:
+def guess_language(
+    text: str, declared: str | None = None, *, priors: bool = True
+) -> tuple[str | None, float]:
     """(ISO 639-1 code, posterior probability), or (None, 0.0) when the text is too short to tell.
 
     ``declared`` is a hint (the page's ``<html lang>``), not a verdict: it weighs as a prior.
+    ``priors=False`` gives py3langid's own answer (what the line model's features were
+    trained with: changing it changes their input, see ``text.stages``).
     """
     sample = text[:SAMPLE_CHARS]
     if len(sample.strip()) < MIN_CHARS:
         return None, 0.0
+    if not priors:
+        lang, prob = _identifier().classify(sample)
+        return str(lang), round(float(prob), 4)
     hint = language_code(declared)
     posterior = {lang: prob * prior_weight(lang, hint) for lang, prob in _identifier().rank(sample)}
     total = sum(posterior.values())

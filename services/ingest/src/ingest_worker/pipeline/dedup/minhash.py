@@ -34,6 +34,8 @@ import numpy as np
 import numpy.typing as npt
 import xxhash
 
+from ingest_worker.pipeline.text.dates import MONTHS
+
 SHINGLE_CHARS = 10
 NUM_BINS = 128
 BAND_ROWS = 3
@@ -68,6 +70,54 @@ _NON_DIGIT = re.compile(r"\D")
 _DIGIT = re.compile(r"\d")
 _MASK_DIGITS = str.maketrans("123456789", "000000000")
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+#: Length classes of the figures: digit counts up to ``MAX_DIGITS``, then calendar figures.
+MAX_DIGITS = 12
+CALENDAR_DAY = 13
+CALENDAR_WORD = 15
+
+
+def _calendar_names() -> tuple[dict[str, int], dict[str, int]]:
+    """Months and weekdays as news text writes them (en, de, fr, es, it, pt, nl, pl), case-folded.
+
+    Months are the date parser's (``text.dates.MONTHS``). Alone, only full names of five
+    letters or more count ("may", "mar" are words); beside a day number, abbreviations count
+    too, except those that are words even there ("3 out of 10").
+    """
+    weekdays = {
+        name: number
+        for number, names in enumerate(
+            [
+                "monday montag lundi lunes lunedì segunda-feira maandag poniedziałek",
+                "tuesday dienstag mardi martes martedì terça-feira dinsdag wtorek",
+                "wednesday mittwoch mercredi miércoles mercoledì quarta-feira woensdag środa środę",
+                "thursday donnerstag jeudi jueves giovedì quinta-feira donderdag czwartek",
+                "friday freitag vendredi viernes venerdì sexta-feira vrijdag piątek",
+                "saturday samstag sonnabend samedi sábado sabato zaterdag sobota sobotę",
+                "sunday sonntag dimanche domingo domenica zondag niedziela niedzielę",
+            ],
+            start=1,
+        )
+        for name in names.split()
+    }
+    return dict(MONTHS), weekdays
+
+
+_MONTHS, _WEEKDAYS = _calendar_names()
+#: Month abbreviations that are also common words even beside a number ("3 out of 10").
+_WORDS = frozenset({"out", "set", "ago", "gen", "mag", "ene"})
+_DAY_MONTH_SET = frozenset(m for m in _MONTHS if len(m) >= 3 and m not in _WORDS)
+_LONE_MONTH_SET = frozenset(m for m in _MONTHS if len(m) >= 5 and m not in ("marca", "maja"))
+_ALPHA_WORD = re.compile(r"[^\W\d_]+(?:-feira)?")
+_DAY_BEFORE = re.compile(r"(?<![\w.,])(\d{1,2})(?:\.|st|nd|rd|th|er|º)?\s+(?:de\s+|of\s+)?$")
+_DAY_AFTER = re.compile(r"\.?\s+(\d{1,2})(?:st|nd|rd|th)?(?![\w.,]?\d)")
+_WEEKDAY_BEFORE = re.compile(r"([^\W\d_]+(?:-feira)?),?\s+(?:the\s+)?$")
+# A date followed by a year and a clock time, or after "published", dates the page itself.
+_STAMP_AFTER = re.compile(r",?\s*(?:\d{4})?,?\s*(?:at\s+|um\s+|à\s+|a las\s+)?\d{1,2}[:.h]\d{2}\b")
+_STAMP_BEFORE = re.compile(
+    r"(?:published|updated|posted|modified|first published|last updated|veröffentlicht|aktualisiert"
+    r"|publié|mis à jour|publicado|actualizado|atualizado|pubblicato|aggiornato|gepubliceerd|bijgewerkt)"
+    r"(?:\s+(?:on|am|le|el|em|il|op))?[\s:,|]*(?:\w+,?\s*)?$"
+)
 _PRIME = np.uint64(0x100000001B3)
 _BIN_SHIFT = np.uint64(64 - 7)  # 2**7 == NUM_BINS
 _VALUE_SHIFT = np.uint64(64 - 7 - 16)
@@ -187,6 +237,16 @@ def _words(tokens: Iterable[str], n: int) -> str:
     return " ".join(found)
 
 
+def _context_hash(body: str, start: int, end: int) -> int:
+    """16 bits of the two words before ``body[start:end]`` and the one after (digits masked)."""
+    before = _words(reversed(body[max(0, start - 60) : start].split()[-4:]), 2)
+    after = _words(body[end : end + 40].split()[:3], 1)
+    context = f"{before}|{after}"
+    if _DIGIT.search(context):
+        context = context.translate(_MASK_DIGITS)
+    return xxhash.xxh32_intdigest(context.encode()) >> 16
+
+
 def number_hashes(body: str) -> tuple[int, ...]:
     """The figures of ``body`` in context, as sorted 32-bit ``context:16 length:4 figure:12``.
 
@@ -195,26 +255,73 @@ def number_hashes(body: str) -> tuple[int, ...]:
     copy with a dated header or a cut ending (figures whose context the other text lacks say
     nothing). OCR confusables are mapped back to digits first; the digit count is kept so
     that a figure OCR shortened or lengthened by a digit can be told from a changed one.
+    Dates, weekdays and month names are figures too (``calendar_spans``): a daily report
+    differs from yesterday's in its date even when its other figures do not change.
     Sorted by context hash and cut at ``MAX_NUMBERS``: a bottom-k sample, so two texts sample
     the same contexts.
     """
     body = body.casefold()
     found: set[int] = set()
+    dated: list[tuple[int, int]] = []
+    for start, end, value, length in calendar_spans(body):
+        if length:
+            figure = length << 12 | (xxhash.xxh32_intdigest(value.encode()) & 0xFFF)
+            found.add(_context_hash(body, start, end) << 16 | figure)
+            dated.append((start, end))
     for match in _NUMBER_TOKEN.finditer(body):
         start, end = match.span()
+        if dated and any(a <= start < b for a, b in dated):
+            continue  # the day of a date: counted with its date
         while start > 0 and body[start - 1] in _OCR_LETTERS:  # "l5" is 15 read badly
             start -= 1
         token = body[start:end]
         digits = token if token.isdigit() else _NON_DIGIT.sub("", token.translate(_OCR_DIGITS))
-        before = _words(reversed(body[max(0, start - 60) : start].split()[-4:]), 2)
-        after = _words(body[end : end + 40].split()[:3], 1)
-        context = f"{before}|{after}"
-        if _DIGIT.search(context):
-            context = context.translate(_MASK_DIGITS)
-        context_hash = xxhash.xxh32_intdigest(context.encode()) >> 16
-        figure = min(len(digits), 15) << 12 | (xxhash.xxh32_intdigest(digits.encode()) & 0xFFF)
-        found.add(context_hash << 16 | figure)
+        figure = min(len(digits), MAX_DIGITS) << 12 | (xxhash.xxh32_intdigest(digits.encode()) & 0xFFF)
+        found.add(_context_hash(body, start, end) << 16 | figure)
     return tuple(sorted(found)[:MAX_NUMBERS])
+
+
+def calendar_spans(body: str) -> list[tuple[int, int, str, int]]:
+    """(start, end, value, length class) of each date, weekday and month name in case-folded ``body``.
+
+    A date ("monday 3 march", "march 3", "8. märz") is one figure, its value the day and
+    month, its length class ``CALENDAR_DAY`` whatever the day's digits (weekly reports go
+    from the 7th to the 14th, which the digit-count rule for OCR would excuse). A weekday or
+    month on its own has class ``CALENDAR_WORD``. A publication stamp ("published 4 march 2025, 10:30") gets
+    class 0: it dates a page, not the report, so copies re-issued later carry other stamps
+    and only its digits count, as ordinary figures.
+    """
+    # one pass over the words with a set lookup each: a regex alternation of ~150 names tried
+    # at every position cost ten times the rest of the figures
+    spans: list[tuple[int, int, str, int]] = []
+    weekdays: list[tuple[int, int, str]] = []
+    for match in _ALPHA_WORD.finditer(body):
+        word, start, end = match.group(), match.start(), match.end()
+        if word in _WEEKDAYS:
+            weekdays.append((start, end, word))
+            continue
+        if word not in _MONTHS:
+            continue
+        value = None
+        if word in _DAY_MONTH_SET:
+            if before := _DAY_BEFORE.search(body, max(0, start - 12), start):
+                value, start = f"{int(before.group(1))}.{_MONTHS[word]}", before.start()
+            elif after := _DAY_AFTER.match(body, end):
+                value, end = f"{int(after.group(1))}.{_MONTHS[word]}", after.end()
+        if value is None:
+            if word in _LONE_MONTH_SET:
+                spans.append((start, end, f"m{_MONTHS[word]}", CALENDAR_WORD))
+            continue
+        weekday = _WEEKDAY_BEFORE.search(body, max(0, start - 24), start)
+        if weekday and weekday.group(1) in _WEEKDAYS:
+            start = weekday.start()
+        stamp = _STAMP_AFTER.match(body, end) or _STAMP_BEFORE.search(body[max(0, start - 30) : start])
+        spans.append((start, end, value, 0 if stamp else CALENDAR_DAY))
+    for start, end, word in weekdays:
+        if not any(a <= start < b for a, b, _, _ in spans):
+            spans.append((start, end, f"w{_WEEKDAYS[word]}", CALENDAR_WORD))
+    spans.sort()
+    return spans
 
 
 def fingerprint(body: str) -> Fingerprint:

@@ -12,7 +12,9 @@ fingerprints, so precision does not depend on the banding:
   similarity near 1. Figures are compared where both texts have one in the same context
   (the words around it): a recurring report puts other figures in the same sentences, while
   a copy's extra figures (a dated header, a comment count) or missing ones (a cut ending)
-  have no counterpart and so say nothing.
+  have no counterpart and so say nothing. Dates, weekdays and month names are figures too,
+  and one that differs in a shared context is decisive: "on Monday 3 March" against "on
+  Tuesday 4 March" is the next edition, whatever else stayed the same.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest_worker.pipeline.dedup.minhash import MAX_NUMBERS, NUM_BINS, Fingerprint
+from ingest_worker.pipeline.dedup.minhash import MAX_DIGITS, MAX_NUMBERS, NUM_BINS, Fingerprint
 
 MAX_NEAR_DUPLICATES = 10
 
@@ -46,6 +48,7 @@ class Verdict:
     figures_shared: int
     figures_differing: int
     duplicate: bool
+    dates_differing: int = 0
 
 
 def jaccard(a: Fingerprint, b: Fingerprint) -> float:
@@ -96,7 +99,14 @@ def _sample_limit(values: tuple[int, ...]) -> int:
 
 
 def figures_compared(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int]:
-    """(figures compared, figures differing) over the contexts both texts have figures in.
+    """(figures compared, figures differing): see ``compare_figures``."""
+    compared, differing, _dates = compare_figures(a, b)
+    return compared, differing
+
+
+def compare_figures(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, int]:
+    """(figures compared, figures differing, dates differing) over the contexts both texts
+    have figures in.
 
     A context can hold several figures ("in 2019 ... in 2020"); it weighs as many figures as
     the smaller side has there, and differs only when the two sides share none of them (a
@@ -104,20 +114,27 @@ def figures_compared(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int]:
     ones) and some have the same number of digits (a figure whose length changed is more
     likely OCR dropping or adding a digit than a new week's figure).
 
+    Dates differing are contexts whose differing figures are calendar figures (a date, a
+    weekday, a month: ``minhash.calendar_spans``).
+
     Both tuples are bottom-k samples by context; when one is full, only contexts below its
     largest are comparable, so both are cut there first.
     """
     limit = min(_sample_limit(a), _sample_limit(b))
     ca, cb = _by_context(a, limit), _by_context(b, limit)
     shared = ca.keys() & cb.keys()
-    compared = differing = 0
+    compared = differing = dates = 0
     for context in shared:
         fa, fb = ca[context], cb[context]
         count = min(len(fa), len(fb))
         compared += count
-        if not fa & fb and {f >> 12 for f in fa} & {f >> 12 for f in fb}:
+        if fa & fb:
+            continue
+        lengths = {f >> 12 for f in fa} & {f >> 12 for f in fb}
+        if lengths:
             differing += count
-    return compared, differing
+            dates += any(length > MAX_DIGITS for length in lengths)
+    return compared, differing, dates
 
 
 def figures_agree(shared: int, differing: int) -> bool:
@@ -128,11 +145,14 @@ def figures_agree(shared: int, differing: int) -> bool:
 
 
 def verify(query: Fingerprint, stored: Fingerprint, threshold: float) -> Verdict:
+    """A copy: similar enough, figures agreeing, and no date, weekday or month in a shared
+    context differing. A date is what a recurring report changes even when nothing else
+    does; a copy keeps it (a re-issue's own publication stamp is not a date here)."""
     j = jaccard(query, stored)
     similarity = overlap(query, stored, j)
-    shared, differing = figures_compared(query.numbers, stored.numbers)
-    duplicate = similarity >= threshold and figures_agree(shared, differing)
-    return Verdict(similarity, j, shared, differing, duplicate)
+    shared, differing, dates = compare_figures(query.numbers, stored.numbers)
+    duplicate = similarity >= threshold and figures_agree(shared, differing) and dates == 0
+    return Verdict(similarity, j, shared, differing, duplicate, dates)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ from ingest_worker.pipeline.text.stopwords import stoplist, stoplist_from_docume
 
 #: Removed lines shorter than this are "short_fragment" (headline/caption candidates for metadata).
 SHORT_CHARS = 70
+#: A page the model keeps nothing of is judged line by line up to this many lines (``shortdoc``);
+#: a longer one is a data dump or hostile, and line-by-line rules would only cost time.
+JUDGE_LINES = 5000
 #: Lines carrying a furniture cue are dropped whatever the model says (trees weigh rare cues lightly).
 DROP_CUED = True
 _COMMON = BASE_NAMES.index("source_common")
@@ -68,17 +71,19 @@ def classify(
         headline=headline_index(layout.lines),
     )
     keep = model.decide(features)
-    if is_short(lines):
+    short = is_short(lines)
+    if short:
         # a brief, a table of figures: too small for the model's page-scale priors (``shortdoc``)
+        found = keep.any()
         keep = np.array(judge_short(lines, cues, keep.tolist()), dtype=bool)
-    else:
-        if not keep.any():
+    if not short or found:
+        if not short and not keep.any():
             # nothing reads like an article in context (a one-paragraph upload): keep its long prose
             keep = features[:, _LONG_PROSE] > 0
             keep |= np.array(
                 [len(line.text) >= SHORT_CHARS and line.text.endswith(_FULL_STOP) for line in lines]
             )
-        if not keep.any():
+        if not short and not keep.any() and len(lines) <= JUDGE_LINES:
             # still nothing: a long table or list of figures is judged line by line, as a short one
             keep = np.array(judge_short(lines, cues, keep.tolist()), dtype=bool)
         _prose_beside_body(keep, features, lines)

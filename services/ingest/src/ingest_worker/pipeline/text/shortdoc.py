@@ -6,9 +6,11 @@ line of a four-line earnings report a "short fragment". In a short document (and
 page where the model keeps nothing) each line is therefore judged on what it carries:
 
 - *content*: figures beside words (table rows, scores, prices: "Net 297 mln vs 325 mln"),
-  whole sentences, and lead-ins ending in a colon ("Results on Sunday:");
+  whole sentences, paragraphs of several sentences, and lead-ins ending in a colon
+  ("Results on Sunday:");
 - *furniture*: lines with a furniture cue, menu words and menu separators, and what cookie
-  walls, login forms and error pages say ("Forgot your password?", "Page not found").
+  walls, login forms and error pages say ("Forgot your password?", "Page not found"); a
+  long paragraph is never furniture for its wording alone.
 
 A document with no content line has no article text (a cookie wall, a bare navigation
 page, a list of menu links) and is rejected; any other is stored with its figures.
@@ -30,14 +32,22 @@ SHORT_DOC_CHARS = 3000
 HEADLINE_CHARS = 70
 #: A date line ("Published 12 March 2024, 10:30") has at most this many words: metadata.
 DATE_LINE_WORDS = 6
-#: A sentence has at least this many words ("Forgot your password?" does not qualify).
+#: A sentence has at least this many words ("Forgot your password?" does not qualify) ...
 SENTENCE_WORDS = 4
+#: ... or, in a script written without spaces, this many characters.
+SENTENCE_CHARS = 12
+#: A paragraph this long with two sentence breaks inside is prose, however it ends.
+PROSE_CHARS = 100
+#: Cookie, login and error-page wording and menu separators mark furniture up to this length.
+FURNITURE_CHARS = 300
 
 _DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _FULL_STOP = tuple(".!?…。！？")
 _CLOSING = "“”\"'»«„)"
+_SENTENCE_BREAK = re.compile(r"[.!?…][\"”»’)]?\s+(?=[^\W\d_])|[。！？]")
 # What pages that are not articles say: consent walls, sign-in forms, error and paywall pages.
+# Run on case-folded text: IGNORECASE costs several times more per line.
 _NOT_ARTICLE = re.compile(
     r"\bcookies?\b|\bconsent\b|\bprivacy\b|datenschutz|einwillig|consentement|consentimiento|\bconsenso\b"
     r"|password|passwort|contraseña|mot de passe|\bsenha\b|\bhasło\b"
@@ -45,8 +55,7 @@ _NOT_ARTICLE = re.compile(
     r"|not found|\b404\b|no longer (?:available|exists)|does(?: not|n't) exist"
     r"|(?:could not|couldn't) be found"
     r"|page you (?:are|were) looking for|nicht gefunden|no encontrad|introuvable|non trovat|não encontrad"
-    r"|\bjavascript\b|your browser|\bsubscribe\b|subscribers? only|continue reading|\bpaywall\b",
-    re.IGNORECASE,
+    r"|\bjavascript\b|your browser|\bsubscribe\b|subscribers? only|continue reading|\bpaywall\b"
 )
 
 
@@ -57,10 +66,16 @@ def is_short(lines: Sequence[Line]) -> bool:
 
 def is_furniture(text: str, cue: str | None) -> bool:
     """A line that says what furniture it is, or what non-article pages say."""
-    scan = text[:400]
-    if cue is not None or scan.casefold().strip(" .:;,!?|-–—•·*#>") in NAV_LINES:
+    if cue is not None:
         return True
-    return len(MENU_SEPARATORS.findall(scan)) >= 2 or _NOT_ARTICLE.search(scan) is not None
+    scan = text[:400].casefold()
+    if scan.strip(" .:;,!?|-–—•·*#>") in NAV_LINES:
+        return True
+    if len(text) > FURNITURE_CHARS:
+        return False  # a long paragraph that mentions an account or a privacy law is prose
+    if _NOT_ARTICLE.search(scan) is not None:
+        return True
+    return len(MENU_SEPARATORS.findall(scan)) >= 2 and not is_sentence(text)
 
 
 def is_figure_row(text: str) -> bool:
@@ -75,11 +90,20 @@ def is_sentence(text: str) -> bool:
     end = text.rstrip(_CLOSING)
     if end.endswith(":"):
         return len(text.split()) >= 2
-    return end.endswith(_FULL_STOP) and len(text.split()) >= SENTENCE_WORDS
+    if not end.endswith(_FULL_STOP):
+        return False
+    words = len(text.split())
+    # scripts written without spaces (Chinese, Japanese) count characters instead
+    return words >= SENTENCE_WORDS or (words < 3 and len(text) >= SENTENCE_CHARS)
+
+
+def is_prose(text: str) -> bool:
+    """Several sentences in one paragraph, however it ends ("... Äußert Vermutungen")."""
+    return len(text) >= PROSE_CHARS and len(_SENTENCE_BREAK.findall(text[:1000])) >= 2
 
 
 def is_content(text: str, cue: str | None) -> bool:
-    return not is_furniture(text, cue) and (is_figure_row(text) or is_sentence(text))
+    return (is_figure_row(text) or is_sentence(text) or is_prose(text)) and not is_furniture(text, cue)
 
 
 def has_article_text(texts: Sequence[str]) -> bool:
@@ -90,23 +114,33 @@ def has_article_text(texts: Sequence[str]) -> bool:
 def judge_short(lines: Sequence[Line], cues: Sequence[str | None], model_keep: Sequence[bool]) -> list[bool]:
     """Which lines of a short document are article text; the headline above them is not.
 
-    Content lines are kept, and so are lines the model kept unless they are furniture. The
+    Where the model kept lines, they stay unless they are furniture, and figure rows next to
+    them join (the rest of a table). Where it kept none, content lines are kept, and the
     first line, when it reads like a headline (short, no sentence end) and content follows,
     is left to the metadata stage as the title, together with any short unpunctuated lines
     (a byline, a kicker) between it and the first content line.
     """
-    keep = [
-        not is_furniture(line.text, cue)
-        and (bool(kept) or is_figure_row(line.text) or is_sentence(line.text))
-        for line, cue, kept in zip(lines, cues, model_keep, strict=True)
-    ]
+    if any(model_keep):
+        # the model found the article: only its furniture goes, and figure rows beside it join
+        # (the rest of a table whose first row the model kept); other lines stay out
+        keep = [
+            bool(kept) and not is_furniture(line.text, cue)
+            for line, cue, kept in zip(lines, cues, model_keep, strict=True)
+        ]
+        for i, line in enumerate(lines):
+            beside = (i > 0 and model_keep[i - 1]) or (i + 1 < len(lines) and model_keep[i + 1])
+            if not keep[i] and not model_keep[i] and beside and is_figure_row(line.text):
+                keep[i] = not is_furniture(line.text, cues[i])
+        return keep
+    keep = [is_content(line.text, cue) for line, cue in zip(lines, cues, strict=True)]
     if not any(keep):
         return keep
+    last = max(i for i, kept in enumerate(keep) if kept)
     for i, line in enumerate(lines):
         if not keep[i]:
             continue
         text = line.text
-        if len(text) >= HEADLINE_CHARS or is_sentence(text) or not any(keep[i + 1 :]):
+        if len(text) >= HEADLINE_CHARS or is_sentence(text) or i == last:
             break
         if i > 0 and is_figure_row(text):
             break  # the table starts here: only the first line can be a headline with figures

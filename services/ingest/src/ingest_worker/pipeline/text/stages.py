@@ -188,5 +188,9 @@ def _language_of(layout: Layout, doc: Article) -> str | None:
     if doc.declared_language:
         return doc.declared_language.lower()[:2]
     longest = heapq.nlargest(_LANGUAGE_LINES, layout.lines, key=lambda line: len(line.text))
-    language, _ = guess_language(" ".join(line.text[:300] for line in longest)[:_LANGUAGE_CHARS])
+    # py3langid's own guess, without the record's priors: the line model was trained on
+    # stop-word features computed with it (retrain before changing this)
+    language, _ = guess_language(
+        " ".join(line.text[:300] for line in longest)[:_LANGUAGE_CHARS], priors=False
+    )
     return language
