@@ -97,7 +97,7 @@ class Settings(BaseSettings):
         60.0, description="Longest time spent finding the documents of one uploaded file (s)."
     )
     job_page_size: int = Field(
-        1000, ge=1, le=10_000, description="Documents per page of a job's answer (the upload's is the first)."
+        100, ge=1, le=10_000, description="Documents per page of a job's answer (the upload's is the first)."
     )
     long_poll_max_seconds: float = Field(60.0, description="Upper bound of ?wait=N.")
     default_collection: str = Field("default", description="Collection used when none is given.")
