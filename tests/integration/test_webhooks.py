@@ -370,3 +370,16 @@ def test_the_address_is_checked_again_at_delivery(
     row = _sweep_until(dispatcher, _callback(dispatcher, receiver.url("/gone")), "failed")
     assert "loopback" in row["last_error"]
     assert receiver.at("/gone") == []
+
+
+def test_the_python_client_manages_webhooks(api: httpx.Client, receiver: Receiver, collection: str) -> None:
+    from ingest_client import IngestClient
+
+    with IngestClient(str(api.base_url)) as client:
+        hook = client.create_webhook(receiver.url("/c"), ["job.finished"], collection)
+        assert hook["secret"].startswith("whsec_")
+        assert client.webhook(hook["id"])["url"] == receiver.url("/c")
+        assert hook["id"] in {h["id"] for h in client.webhooks()}
+        assert client.webhook_deliveries(hook["id"]) == []
+        client.delete_webhook(hook["id"])
+        assert hook["id"] not in {h["id"] for h in client.webhooks()}

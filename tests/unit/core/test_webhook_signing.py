@@ -70,3 +70,16 @@ def test_a_delivery_id_is_fixed_by_what_it_is_about() -> None:
     assert delivery_id("w1", "job.finished", "j1") == delivery_id("w1", "job.finished", "j1")
     assert delivery_id("w1", "job.finished", "j1") != delivery_id("w2", "job.finished", "j1")
     assert delivery_id("w1", "job.finished", "j1").startswith("msg_")
+
+
+def test_the_python_clients_verifier_accepts_what_the_service_signs() -> None:
+    from ingest_client import WebhookVerificationFailed, verify_webhook
+
+    secret = new_secret()
+    body = event_body("job.finished", {"id": "01J"})
+    headers = signed_headers(secret, "msg_1", body)
+    assert verify_webhook(secret, body, headers)["data"] == {"id": "01J"}
+    with pytest.raises(WebhookVerificationFailed):
+        verify_webhook(new_secret(), body, headers)
+    with pytest.raises(WebhookVerificationFailed, match="too far"):
+        verify_webhook(secret, body, signed_headers(secret, "msg_1", body, timestamp=int(time.time()) - 900))
