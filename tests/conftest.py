@@ -59,6 +59,11 @@ def stack_env(redis_server: RedisServer, s3_server: SeaweedS3) -> dict[str, str]
         **s3_server.client_env(),
         "INGEST_S3_BUCKET": "ingest-test",
         "INGEST_LOG_LEVEL": "INFO",
+        # Webhook receivers in tests listen on loopback, and retry within seconds, not hours.
+        "INGEST_WEBHOOK_ALLOWED_NETWORKS": '["127.0.0.0/8"]',
+        "INGEST_WEBHOOK_RETRY_BASE_SECONDS": "0.5",
+        "INGEST_WEBHOOK_RETRY_MAX_INTERVAL_SECONDS": "2",
+        "INGEST_WEBHOOK_DISPATCH_INTERVAL_SECONDS": "0.2",
     }
 
 

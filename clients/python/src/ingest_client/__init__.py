@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from ingest_client.client import DEFAULT_BASE_URL, IngestClient, UploadProgress, default_base_url
 from ingest_client.errors import ApiUnreachable, ExportFailed, IngestAPIError, IngestError, WaitTimeoutError
-from ingest_client.models import Document, Export, FeedPage, Job, JobList, JobListItem, Record, job_finished
+from ingest_client.models import (
+    Delivery,
+    Document,
+    Export,
+    FeedPage,
+    Job,
+    JobList,
+    JobListItem,
+    Record,
+    Webhook,
+    job_finished,
+)
+from ingest_client.webhooks import WebhookVerificationFailed, verify_webhook
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "ApiUnreachable",
+    "Delivery",
     "Document",
     "Export",
     "ExportFailed",
@@ -22,8 +35,11 @@ __all__ = [
     "Record",
     "UploadProgress",
     "WaitTimeoutError",
+    "Webhook",
+    "WebhookVerificationFailed",
     "default_base_url",
     "job_finished",
+    "verify_webhook",
 ]
 
 __version__ = "0.1.0"

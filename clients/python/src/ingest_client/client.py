@@ -26,12 +26,14 @@ import httpx
 from ingest_client.errors import ApiUnreachable, ExportFailed, IngestAPIError, IngestError, WaitTimeoutError
 from ingest_client.models import (
     EXPORT_TERMINAL_STATUSES,
+    Delivery,
     Export,
     FeedPage,
     Job,
     JobList,
     JobListItem,
     Record,
+    Webhook,
     job_finished,
 )
 from ingest_client.uploads import (
@@ -453,6 +455,38 @@ class IngestClient:
             raise
         partial.replace(target)
         return target
+
+    # --- webhooks ----------------------------------------------------------------------------
+
+    def create_webhook(self, url: str, events: Iterable[str], collection: str | None = None) -> Webhook:
+        """Subscribes ``url`` to a collection's ``job.finished`` / ``record.stored`` events. The
+        answer's ``secret`` is shown only now: keep it to verify deliveries (``verify_webhook``)."""
+        body: dict[str, Any] = {"url": url, "events": list(events)}
+        if collection is not None:
+            body["collection"] = collection
+        content = json.dumps(body).encode()
+        response = self._request(
+            "POST",
+            "/v1/webhooks",
+            headers={"Content-Type": "application/json"},
+            content_factory=lambda: iter([content]),
+        )
+        return cast(Webhook, response.json())
+
+    def webhooks(self) -> list[Webhook]:
+        return cast(list[Webhook], self._request("GET", "/v1/webhooks").json()["items"])
+
+    def webhook(self, webhook_id: str) -> Webhook:
+        return cast(Webhook, self._request("GET", f"/v1/webhooks/{quote(webhook_id, safe='')}").json())
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        """Deletes the webhook; deliveries not yet sent are cancelled."""
+        self._request("DELETE", f"/v1/webhooks/{quote(webhook_id, safe='')}")
+
+    def webhook_deliveries(self, webhook_id: str, limit: int = 100) -> list[Delivery]:
+        """The webhook's delivery log, newest first."""
+        path = f"/v1/webhooks/{quote(webhook_id, safe='')}/deliveries"
+        return cast(list[Delivery], self._request("GET", path, params={"limit": limit}).json()["items"])
 
     # --- records -----------------------------------------------------------------------------
 

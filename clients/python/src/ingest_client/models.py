@@ -83,6 +83,32 @@ class Export(TypedDict, total=False):
     error: str | None
 
 
+class Webhook(TypedDict, total=False):
+    """A webhook subscription; ``secret`` only in the answer that created it."""
+
+    id: str
+    url: str
+    events: list[str]
+    collection: str
+    created_at: str
+    secret: str
+
+
+class Delivery(TypedDict, total=False):
+    """One event sent (or being sent) to a webhook; ``id`` is its ``webhook-id``."""
+
+    id: str
+    type: str
+    status: str  # pending | delivered | failed | cancelled
+    attempts: int
+    created_at: str
+    last_attempt_at: str | None
+    last_status: int | None
+    last_error: str | None
+    next_attempt_at: str | None
+    delivered_at: str | None
+
+
 Record = dict[str, Any]
 """One normalised record (schema v1); see ``GET /v1/schema/record``."""
 

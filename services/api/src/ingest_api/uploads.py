@@ -30,6 +30,7 @@ class FormMeta:
     source_url: str | None = None
     source_name: str | None = None
     language: str | None = None
+    callback_url: str | None = None  # its job's own job.finished webhook
 
     @property
     def hints(self) -> Hints:

@@ -107,21 +107,23 @@ return out
 # Moves documents forward (never back), adjusts the job's counts, appends stored records to
 # the feed exactly once, derives the job's status, queues its summary when it finished, and
 # releases or renews the batch: all in one step, once per flush of a batch.
-# KEYS: job, due, batch (or ''), summaries due, feed; then per document: doc, feed marker,
-#   record location.
+# KEYS: job, due, batch (or ''), summaries due, feed, job events; then per document: doc,
+#   feed marker, record location.
 # ARGV: now, job id, batch id, lease deadline ('' keeps it), done (1/0), summary due at,
 #   channel, required current status ('' = any), then per document: status, record id,
 #   record key, duplicate_of, similarity, error.
+# A job that finishes is also appended to the job events stream (``job.finished`` webhooks).
 # Returns {documents moved, job status, job finished now (1/0)}.
 _FINISH = (
     _DERIVE_JOB_STATUS
     + """
+local JOB_EVENTS_MAXLEN = 100000
 local rank = {queued=0, processing=1, stored=2, duplicate=2, rejected=2, failed=2}
 local job = KEYS[1]
-local n = (#KEYS - 5) / 3
+local n = (#KEYS - 6) / 3
 local moved = 0
 for i = 0, n - 1 do
-  local dk = KEYS[6 + i * 3]
+  local dk = KEYS[7 + i * 3]
   local a = 9 + i * 6
   local new = ARGV[a]
   local cur = redis.call('HGET', dk, 'status')
@@ -136,10 +138,10 @@ for i = 0, n - 1 do
     redis.call('HINCRBY', job, cur, -1)
     redis.call('HINCRBY', job, new, 1)
     if new == 'stored' then
-      if redis.call('SET', KEYS[7 + i * 3], '1', 'NX') then
+      if redis.call('SET', KEYS[8 + i * 3], '1', 'NX') then
         redis.call('XADD', KEYS[5], '*', 'id', ARGV[a + 1], 'key', ARGV[a + 2])
       end
-      redis.call('SET', KEYS[8 + i * 3], ARGV[a + 2])
+      redis.call('SET', KEYS[9 + i * 3], ARGV[a + 2])
     end
     moved = moved + 1
   end
@@ -148,7 +150,10 @@ local jstatus = redis.call('HGET', job, 'status') or ''
 local finished = 0
 if moved > 0 and jstatus ~= '' then
   jstatus, finished = derive(job, ARGV[1])
-  if finished == 1 then redis.call('ZADD', KEYS[4], ARGV[6], ARGV[2]) end
+  if finished == 1 then
+    redis.call('ZADD', KEYS[4], ARGV[6], ARGV[2])
+    redis.call('XADD', KEYS[6], 'MAXLEN', '~', JOB_EVENTS_MAXLEN, '*', 'job', ARGV[2])
+  end
   redis.call('PUBLISH', ARGV[7], ARGV[2])
 end
 if KEYS[3] ~= '' then
@@ -261,8 +266,11 @@ class JobStore:
         job_id: str | None = None,
         batches: Sequence[tuple[str, str]] = (),
         dispatch_by: float | None = None,
+        callback: tuple[str, str] | None = None,
     ) -> str:
         """Registers the job, its documents and its batches (the outbox) in one transaction.
+
+        ``callback`` (url, signing secret): where its ``job.finished`` webhook goes, too.
 
         ``batches`` are (batch id, message JSON); until a sender marks them sent, the watchdog
         sends any still pending at ``dispatch_by`` (epoch seconds), so a crash between this
@@ -281,6 +289,8 @@ class JobStore:
             "version": 0,
             **{name: 0 for name in _STATE_FIELDS},
         }
+        if callback is not None:
+            job_fields["callback_url"], job_fields["callback_secret"] = callback
         rejected = sum(1 for d in documents if d.rejected_reason)
         job_fields["queued"] = len(documents) - rejected
         job_fields["rejected"] = rejected
@@ -311,6 +321,7 @@ class JobStore:
             pipe.zadd(self.keys.batches_due(), {batch_id: due for batch_id, _ in batches})
         if finished_now:
             pipe.zadd(self.keys.summaries_due(), {job_id: time.time()})
+            pipe.xadd(self.keys.job_events(), {"job": job_id}, maxlen=100_000, approximate=True)
         pipe.execute()
         return job_id
 
@@ -396,6 +407,7 @@ class JobStore:
             self.keys.batch(batch_id) if batch_id else "",
             self.keys.summaries_due(),
             self.keys.feed(collection),
+            self.keys.job_events(),
         ]
         args: list[str | float] = [
             _now(),
@@ -506,6 +518,11 @@ class JobStore:
         return [(sid.decode(), f[b"id"].decode(), f[b"key"].decode()) for sid, f in rows]
 
     # --- reading -------------------------------------------------------------------------
+
+    def callback(self, job_id: str) -> tuple[str, str] | None:
+        """The job's own callback (url, signing secret), if its upload gave one."""
+        url, secret = self.redis.hmget(self.keys.job(job_id), ["callback_url", "callback_secret"])
+        return (url.decode(), secret.decode()) if url and secret else None
 
     def job_version(self, job_id: str) -> int | None:
         value = self.redis.hget(self.keys.job(job_id), "version")

@@ -136,6 +136,42 @@ class RedisKeys:
         """A per-API-key token bucket (``kind``: requests or documents)."""
         return f"{self.prefix}:rate:{kind}:{key_id}"
 
+    def job_events(self) -> str:
+        """A stream of finished jobs (``job``): what ``job.finished`` webhooks are made from."""
+        return f"{self.prefix}:events:jobs"
+
+    def webhook(self, webhook_id: str) -> str:
+        """A webhook subscription: tenant, internal collection, url, events, secret, feed cursor."""
+        return f"{self.prefix}:webhook:{webhook_id}"
+
+    def webhooks(self) -> str:
+        """Every subscription's id (the dispatcher's list)."""
+        return f"{self.prefix}:webhooks"
+
+    def tenant_webhooks(self, tenant: str) -> str:
+        """A tenant's subscriptions by creation time (epoch seconds)."""
+        return f"{self.prefix}:tenant:{tenant}:webhooks"
+
+    def webhook_deliveries(self, webhook_id: str) -> str:
+        """A subscription's delivery log: delivery ids by creation time."""
+        return f"{self.prefix}:webhook:{webhook_id}:deliveries"
+
+    def delivery(self, delivery_id: str) -> str:
+        """One message to one URL: its body, attempts and outcome; the id is its webhook-id."""
+        return f"{self.prefix}:delivery:{delivery_id}"
+
+    def deliveries_due(self) -> str:
+        """Deliveries by the time of their next attempt (or the end of a sender's lease)."""
+        return f"{self.prefix}:deliveries:due"
+
+    def webhook_jobs_cursor(self) -> str:
+        """The last entry of ``job_events`` the dispatchers have fanned out."""
+        return f"{self.prefix}:webhooks:cursor:jobs"
+
+    def webhook_fanout_lock(self) -> str:
+        """Taken by the one dispatcher that turns new events into deliveries."""
+        return f"{self.prefix}:webhooks:fanout"
+
     def record_location(self, record_id: str) -> str:
         return f"{self.prefix}:rec:{record_id}"
 

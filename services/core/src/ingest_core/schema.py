@@ -235,6 +235,61 @@ class ExportView(_Model):
     error: str | None = None
 
 
+# --- webhooks -----------------------------------------------------------------------------
+
+WebhookEventType = Literal["job.finished", "record.stored"]
+
+
+class WebhookRequest(_Model):
+    url: str = Field(..., min_length=1, max_length=2048, description="http(s) URL deliveries are POSTed to.")
+    events: list[WebhookEventType] = Field(..., min_length=1)
+    collection: str | None = Field(None, description="The collection watched; the default one when absent.")
+
+
+class WebhookView(_Model):
+    id: str
+    url: str
+    events: list[WebhookEventType]
+    collection: str
+    created_at: datetime
+
+
+class WebhookCreated(WebhookView):
+    secret: str = Field(
+        ...,
+        description="The signing secret (`whsec_` + base64), shown only in this answer: verify each "
+        "delivery's `webhook-signature` with it (Standard Webhooks).",
+    )
+
+
+class WebhookList(_Model):
+    items: list[WebhookView]
+
+
+class DeliveryStatus(StrEnum):
+    pending = "pending"  # waiting for its first attempt or a retry
+    delivered = "delivered"
+    failed = "failed"  # given up after `webhook_retry_for_seconds`
+    cancelled = "cancelled"  # its webhook was deleted before it was delivered
+
+
+class DeliveryView(_Model):
+    id: str = Field(..., description="The event's `webhook-id`, the same on every attempt.")
+    type: WebhookEventType
+    status: DeliveryStatus
+    attempts: int
+    created_at: datetime
+    last_attempt_at: datetime | None = None
+    last_status: int | None = Field(None, description="HTTP status of the last attempt, if it got one.")
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+
+
+class DeliveryList(_Model):
+    items: list[DeliveryView] = Field(..., description="Newest first.")
+
+
 class FeedPage(_Model):
     items: list[Record]
     next: str | None = None

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Self
 
-from pydantic import Field, PrivateAttr, SecretStr, TypeAdapter, model_validator
+from pydantic import Field, IPvAnyNetwork, PrivateAttr, SecretStr, TypeAdapter, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest_core.tenants import TenantConfig, merge_tenants
@@ -166,6 +166,37 @@ class Settings(BaseSettings):
         description="How long after midnight UTC the daily compaction of the day before starts, so "
         "records still being written at midnight are in it.",
     )
+
+    # --- webhooks --------------------------------------------------------------------------
+    webhooks_enabled: bool = Field(
+        True, description="Workers deliver webhooks (a dispatcher thread in each worker's main process)."
+    )
+    webhook_allowed_networks: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description='CIDRs webhooks may reach although they are not public (JSON, e.g. ["127.0.0.0/8"] '
+        "in tests); without them loopback, private, link-local, multicast and reserved addresses "
+        "are refused, at subscription and again at each delivery.",
+    )
+    webhook_timeout_seconds: float = Field(
+        5.0, gt=0, description="Connect and read timeout of one delivery (s)."
+    )
+    webhook_retry_base_seconds: float = Field(
+        5.0, gt=0, description="Wait before the first retry of a failed delivery; doubles each attempt."
+    )
+    webhook_retry_max_interval_seconds: float = Field(
+        3600.0, gt=0, description="Longest wait between two attempts of a delivery (s)."
+    )
+    webhook_retry_for_seconds: float = Field(
+        86_400.0, gt=0, description="A delivery still failing this long after its event is given up."
+    )
+    webhook_dispatch_interval_seconds: float = Field(
+        0.5, gt=0, description="How often a worker's dispatcher looks for new events and due deliveries."
+    )
+    webhook_concurrency: int = Field(8, ge=1, description="Deliveries one worker sends at a time.")
+    webhook_delivery_retention_seconds: int = Field(
+        7 * 86_400, ge=60, description="How long a finished delivery stays in its webhook's log."
+    )
+    webhook_max_per_tenant: int = Field(100, ge=1, description="Most webhooks one tenant may have.")
 
     # --- dedup -----------------------------------------------------------------------------
     dedup_enabled: bool = Field(True, description="Drop exact and near duplicates.")

@@ -9,6 +9,9 @@ delivery of a batch is harmless: finished documents are skipped, record ids are 
 Once a day (after ``export_compaction_delay_seconds`` past midnight UTC) the watchdog also
 schedules yesterday's daily Parquet compaction of every collection; a Redis lock per day lets
 exactly one of the workers' watchdogs do it.
+
+Beside it, in a thread of its own so a slow receiver never delays a resend, runs the webhook
+dispatcher (``ingest_worker.webhooks``), unless ``webhooks_enabled`` is off.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from ingest_core.storage import ObjectStore
 from ingest_core.tasks import QUEUE, BatchMessage, TaskSender, send_batch
 from ingest_worker.exports import compaction_day, schedule_daily_compaction
 from ingest_worker.metrics import QUEUE_DEPTH, RESENT
+from ingest_worker.webhooks import WebhookDispatcher
 
 log = structlog.get_logger("ingest_worker.watchdog")
 
@@ -57,6 +61,7 @@ class Watchdog:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._compacted: date | None = None  # the last day this process saw scheduled
+        self.webhooks: WebhookDispatcher | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, sender: TaskSender) -> Watchdog:
@@ -125,9 +130,14 @@ class Watchdog:
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name="ingest-watchdog", daemon=True)
         self._thread.start()
+        if self.settings.webhooks_enabled:
+            self.webhooks = WebhookDispatcher(self.settings, self.jobs)
+            self.webhooks.start()
 
     def stop(self) -> None:
         self._stop.set()
+        if self.webhooks is not None:
+            self.webhooks.stop()
 
     def _loop(self) -> None:
         while not self._stop.wait(self.settings.watchdog_interval_seconds):

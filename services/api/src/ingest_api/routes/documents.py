@@ -15,6 +15,7 @@ from ingest_api.deps import Authorized, ScopeDep, ServicesDep, TenantScope
 from ingest_api.errors import ERROR_RESPONSES
 from ingest_api.limits import check_queue_depth
 from ingest_api.metrics import DOCUMENTS_ACCEPTED, UPLOAD_BYTES
+from ingest_api.routes.webhooks import check_webhook_url
 from ingest_api.uploads import (
     FormMeta,
     IncomingFile,
@@ -29,6 +30,10 @@ from ingest_core.ids import new_id
 from ingest_core.keys import valid_collection
 from ingest_core.schema import JobView
 from ingest_core.tasks import send_batch
+from ingest_core.webhooks import new_secret
+
+CALLBACK_SECRET_HEADER = "Webhook-Secret"
+"""The answer's header holding the secret an upload's ``callback_url`` deliveries are signed with."""
 
 router = APIRouter(prefix="/v1", tags=["documents"], dependencies=[Authorized])
 
@@ -75,6 +80,11 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
                         "source_url": {"type": "string"},
                         "source_name": {"type": "string"},
                         "language": {"type": "string", "description": "ISO 639-1, when known"},
+                        "callback_url": {
+                            "type": "string",
+                            "description": "Gets this job's `job.finished` webhook, signed with the "
+                            "secret in the answer's `Webhook-Secret` header",
+                        },
                     },
                 }
             },
@@ -87,6 +97,7 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
         {"name": "X-Filename", "in": "header", "required": False, "schema": {"type": "string"}},
         {"name": "X-Collection", "in": "header", "required": False, "schema": {"type": "string"}},
         {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}},
+        {"name": "X-Callback-Url", "in": "header", "required": False, "schema": {"type": "string"}},
     ],
 }
 
@@ -120,26 +131,33 @@ async def upload_documents(
         )
     try:
         form = dataclasses.replace(form, collection=scope.internal(form.collection))
-        job = await run_in_threadpool(
+        job, callback_secret = await run_in_threadpool(
             _accept, services, scope, files, form, request.headers.get("idempotency-key")
         )
     finally:
         for item in files:
             item.fileobj.close()
     response.status_code = 202
+    if callback_secret:
+        response.headers[CALLBACK_SECRET_HEADER] = callback_secret
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return job
 
 
 def _accept(
     services: ServicesDep, scope: TenantScope, files: list[IncomingFile], form: FormMeta, idem_key: str | None
-) -> JobView:
+) -> tuple[JobView, str | None]:
     """Hash, de-duplicate the request, store, register, enqueue: in that order.
 
-    ``form.collection`` is the internal name; the answer shows the tenant's own.
+    ``form.collection`` is the internal name; the answer shows the tenant's own. With a
+    ``callback_url`` (checked first), also the secret its webhook is signed with.
     """
     jobs = services.jobs
     tenant = scope.principal.tenant
+    callback: tuple[str, str] | None = None
+    if form.callback_url:
+        check_webhook_url(form.callback_url, services.settings, "callback_url")
+        callback = (form.callback_url, new_secret())
     for item in files:
         item.measure()
         UPLOAD_BYTES.inc(item.size)
@@ -156,17 +174,25 @@ def _accept(
         if existing:
             view = jobs.get_job(existing, limit=services.settings.job_page_size)
             if view is not None:
-                return scope.own_job(view)
+                own = scope.own_job(view)
+                earlier = jobs.callback(existing)
+                return own, earlier[1] if earlier else None
     try:
-        return scope.own_job(_create_job(services, scope, files, form, job_id))
+        view = _create_job(services, scope, files, form, job_id, callback)
+        return scope.own_job(view), callback[1] if callback else None
     except Exception:
         if idem_key:
             jobs.release_idempotency_key(idem_key, tenant=tenant)
         raise
 
 
-def _create_job(
-    services: ServicesDep, scope: TenantScope, files: list[IncomingFile], form: FormMeta, job_id: str
+def _create_job(  # noqa: PLR0917
+    services: ServicesDep,
+    scope: TenantScope,
+    files: list[IncomingFile],
+    form: FormMeta,
+    job_id: str,
+    callback: tuple[str, str] | None = None,
 ) -> JobView:
     """Stores each file once, registers the job with its batches (the outbox), then sends them.
 
@@ -190,6 +216,7 @@ def _create_job(
         job_id=job_id,
         batches=[(b.batch_id, b.model_dump_json(exclude_defaults=True)) for b in batches],
         dispatch_by=time.time() + settings.dispatch_grace_seconds,
+        callback=callback,
     )
     if settings.debug_pause_before_enqueue_seconds:
         time.sleep(settings.debug_pause_before_enqueue_seconds)
@@ -227,6 +254,7 @@ async def _read_multipart(
         source_url=field("source_url"),
         source_name=field("source_name"),
         language=field("language"),
+        callback_url=field("callback_url"),
     )
 
 
@@ -262,5 +290,6 @@ async def _read_raw_body(
         source_url=headers.get("x-source-url") or request.query_params.get("source_url"),
         source_name=headers.get("x-source-name") or request.query_params.get("source_name"),
         language=headers.get("x-language") or request.query_params.get("language"),
+        callback_url=headers.get("x-callback-url") or request.query_params.get("callback_url"),
     )
     return [IncomingFile(filename, media or None, spool)], meta
