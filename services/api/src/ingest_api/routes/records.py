@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from ingest_api.deps import Authorized, ScopeDep, ServicesDep
 from ingest_api.errors import AUTH_RESPONSES, ERROR_RESPONSES
 from ingest_core.errors import BadRequest, NotFound
+from ingest_core.feed import ensure_feed
 from ingest_core.ids import is_id
 from ingest_core.keys import record_collection_from_key, record_key, valid_collection
 from ingest_core.schema import FeedPage, Record, record_json_schema
@@ -67,6 +68,8 @@ async def feed(
     if after is not None and after == f"{_U64_MAX}-{_U64_MAX}":  # nothing can come after the last id
         return {"items": [], "next": after}
     internal = scope.internal(collection)
+    # A feed Redis lost is rebuilt from the bucket first, with the same cursors (ingest_core.feed).
+    await run_in_threadpool(ensure_feed, services.jobs, services.store, internal)
     rows = await run_in_threadpool(services.jobs.feed, internal, after, limit)
     keys = [key for _, _, key in rows]
     try:
