@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PACKAGES := -e services/core -e services/api -e services/ingest -e services/devstack -e clients/python
 
-.PHONY: setup run test test-unit lint bench bench-throughput clean tools
+.PHONY: setup run test test-unit lint bench bench-throughput bench-formats clean tools
 
 setup: $(STAMP)
 
@@ -42,6 +42,10 @@ bench: setup
 ## bench-throughput: the real stack over HTTP (ARGS='--quick' smoke run, '--docs N', '--long')
 bench-throughput: setup
 	$(BIN)/python -m bench.throughput $(ARGS)
+
+## bench-formats: documents/s and CPU ms per document of each upload format, offline (ARGS='--docs N')
+bench-formats: setup
+	$(BIN)/python -m bench.formats $(ARGS)
 
 clean:
 	rm -rf var/run var/test

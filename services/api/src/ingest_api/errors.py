@@ -36,6 +36,13 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {code: ERROR_RESPONSES[code] for code in (401, 403, 429)}
 """What any route behind an API key may answer."""
 
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers one route can give: the API key's (401, 403, 429), Redis or storage
+    down (503), plus ``codes``. Each route lists only what it can return."""
+    return {code: ERROR_RESPONSES[code] for code in sorted({401, 403, 429, 503, *codes})}
+
+
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",

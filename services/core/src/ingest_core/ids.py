@@ -15,3 +15,8 @@ def is_id(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def ulid_ms(value: str) -> int:
+    """The millisecond a ULID was made (its first 48 bits)."""
+    return ULID.from_str(value).milliseconds

@@ -3,6 +3,23 @@
 Every change to a document goes through one Lua script that moves its state forward (never
 back), adjusts the job's counts in the same step and derives the job's status. So counts add
 up to the number of documents even when a task is delivered twice or two workers race.
+
+The same step appends a stored record to its collection's feed (a Redis stream) once, with an
+id chosen so the feed can be rebuilt from the bucket with the ids consumers already hold as
+cursors (see ``ingest_core.feed`` for the whole argument):
+
+- the id is ``max(head, (ulid_ms, 0))`` advanced by one: ``ulid_ms-0`` when the record's ULID
+  millisecond is past the feed's head (the last id ever handed out), else ``head_ms-(seq+1)``.
+  Workers finish out of ULID order (a batch claimed earlier can finish later), so an id derived
+  from the ULID alone would sometimes not be past the head and XADD would refuse it (or, with
+  ``*``, its place would depend on the clock); taking the max keeps ids strictly increasing,
+  so a consumer's cursor never skips a late record;
+- the head lives in its own key (``RedisKeys.feed_head``), so ids keep increasing even when the
+  stream itself is lost, and its presence tells a lost stream from a collection never fed;
+- the record's feed marker (already the "added once" guard) now holds the id it was given
+  instead of ``1``: a rebuild reads the exact id back, so rebuilt cursors are the same cursors;
+- appending to a missing stream while the head exists, or for the first time, sets the feed's
+  check flag (``RedisKeys.feed_check``): readers rebuild or verify before serving from it.
 """
 
 from __future__ import annotations
@@ -16,7 +33,7 @@ from typing import Any, cast
 
 import redis
 
-from ingest_core.ids import new_id
+from ingest_core.ids import new_id, ulid_ms
 from ingest_core.keys import DEFAULT_TENANT, RedisKeys, job_summary_key
 from ingest_core.schema import (
     TERMINAL_JOB_STATUSES,
@@ -104,27 +121,57 @@ end
 return out
 """
 
+# The next feed id: strictly after the head and the stream's last entry (the head may be gone,
+# or the stream older than the head: a feed written before ids were chosen here), and no earlier
+# than the record's ULID millisecond. Lua numbers are doubles: exact below 2^53 (%.0f prints them).
+FEED_NEXT_ID = """
+local function feed_parse(value)
+  if not value then return nil end
+  local ms, seq = string.match(value, '^(%d+)-(%d+)$')
+  if not ms then return nil end
+  return {tonumber(ms), tonumber(seq)}
+end
+local function feed_after(a, b)
+  return a[1] > b[1] or (a[1] == b[1] and a[2] > b[2])
+end
+local function feed_next_id(head_key, stream_key, ms)
+  local top = feed_parse(redis.call('GET', head_key))
+  local last = redis.call('XREVRANGE', stream_key, '+', '-', 'COUNT', 1)
+  if last[1] then
+    local l = feed_parse(last[1][1])
+    if l and (not top or feed_after(l, top)) then top = l end
+  end
+  local id_ms, id_seq = ms, 0
+  if top and top[1] >= ms then id_ms = top[1]; id_seq = top[2] + 1 end
+  if id_ms == 0 and id_seq == 0 then id_seq = 1 end
+  local id = string.format('%.0f-%.0f', id_ms, id_seq)
+  redis.call('SET', head_key, id)
+  return id
+end
+"""
+
 # Moves documents forward (never back), adjusts the job's counts, appends stored records to
 # the feed exactly once, derives the job's status, queues its summary when it finished, and
 # releases or renews the batch: all in one step, once per flush of a batch.
-# KEYS: job, due, batch (or ''), summaries due, feed, job events; then per document: doc,
-#   feed marker, record location.
+# KEYS: job, due, batch (or ''), summaries due, feed, feed head, feed check flag, job events;
+#   then per document: doc, feed marker, record location.
 # ARGV: now, job id, batch id, lease deadline ('' keeps it), done (1/0), summary due at,
 #   channel, required current status ('' = any), then per document: status, record id,
-#   record key, duplicate_of, similarity, error.
+#   record key, duplicate_of, similarity, error, the record id's ULID milliseconds.
 # A job that finishes is also appended to the job events stream (``job.finished`` webhooks).
 # Returns {documents moved, job status, job finished now (1/0)}.
 _FINISH = (
     _DERIVE_JOB_STATUS
+    + FEED_NEXT_ID
     + """
 local JOB_EVENTS_MAXLEN = 100000
 local rank = {queued=0, processing=1, stored=2, duplicate=2, rejected=2, failed=2}
 local job = KEYS[1]
-local n = (#KEYS - 6) / 3
+local n = (#KEYS - 8) / 3
 local moved = 0
 for i = 0, n - 1 do
-  local dk = KEYS[7 + i * 3]
-  local a = 9 + i * 6
+  local dk = KEYS[9 + i * 3]
+  local a = 9 + i * 7
   local new = ARGV[a]
   local cur = redis.call('HGET', dk, 'status')
   if cur and rank[new] > rank[cur] and (ARGV[8] == '' or ARGV[8] == cur) then
@@ -138,10 +185,14 @@ for i = 0, n - 1 do
     redis.call('HINCRBY', job, cur, -1)
     redis.call('HINCRBY', job, new, 1)
     if new == 'stored' then
-      if redis.call('SET', KEYS[8 + i * 3], '1', 'NX') then
-        redis.call('XADD', KEYS[5], '*', 'id', ARGV[a + 1], 'key', ARGV[a + 2])
+      local marker = KEYS[10 + i * 3]
+      if redis.call('EXISTS', marker) == 0 then
+        if redis.call('EXISTS', KEYS[5]) == 0 then redis.call('SET', KEYS[7], '1') end
+        local fid = feed_next_id(KEYS[6], KEYS[5], tonumber(ARGV[a + 6]) or 0)
+        redis.call('SET', marker, fid)
+        redis.call('XADD', KEYS[5], fid, 'id', ARGV[a + 1], 'key', ARGV[a + 2])
       end
-      redis.call('SET', KEYS[9 + i * 3], ARGV[a + 2])
+      redis.call('SET', KEYS[11 + i * 3], ARGV[a + 2])
     end
     moved = moved + 1
   end
@@ -152,7 +203,7 @@ if moved > 0 and jstatus ~= '' then
   jstatus, finished = derive(job, ARGV[1])
   if finished == 1 then
     redis.call('ZADD', KEYS[4], ARGV[6], ARGV[2])
-    redis.call('XADD', KEYS[6], 'MAXLEN', '~', JOB_EVENTS_MAXLEN, '*', 'job', ARGV[2])
+    redis.call('XADD', KEYS[8], 'MAXLEN', '~', JOB_EVENTS_MAXLEN, '*', 'job', ARGV[2])
   end
   redis.call('PUBLISH', ARGV[7], ARGV[2])
 end
@@ -407,6 +458,8 @@ class JobStore:
             self.keys.batch(batch_id) if batch_id else "",
             self.keys.summaries_due(),
             self.keys.feed(collection),
+            self.keys.feed_head(collection),
+            self.keys.feed_check(collection),
             self.keys.job_events(),
         ]
         args: list[str | float] = [
@@ -429,6 +482,7 @@ class JobStore:
                 out.duplicate_of or "",
                 "" if out.similarity is None else repr(float(out.similarity)),
                 (out.error or "")[:2000],
+                _feed_ms(rid),
             ]
         res = self._finish(keys=keys, args=args)
         return Transition(moved=int(res[0]) > 0, job_status=_text(res[1]), job_finished=int(res[2]) == 1)
@@ -619,6 +673,14 @@ class JobStore:
         self.redis.hincrby(self.keys.job(job_id), "version", 1)
         self.redis.publish(self.channel, job_id)
         return self.get_job(job_id)
+
+
+def _feed_ms(record_id: str) -> int:
+    """The record id's ULID millisecond, where its feed id starts (0 for a non-ULID: the head's)."""
+    try:
+        return ulid_ms(record_id) if record_id else 0
+    except ValueError:
+        return 0
 
 
 def _text(value: Any) -> str:

@@ -179,7 +179,24 @@ class RedisKeys:
         return f"{self.prefix}:feed:{collection}"
 
     def feed_marker(self, record_id: str) -> str:
+        """Set once when the record enters its feed; holds its stream id ("1" in older feeds)."""
         return f"{self.prefix}:feed:added:{record_id}"
+
+    def feed_head(self, collection: str) -> str:
+        """The last feed id ever handed out in the collection: ids stay increasing past a loss."""
+        return f"{self.prefix}:feedmeta:{collection}:head"
+
+    def feed_check(self, collection: str) -> str:
+        """Set when a record was appended to a missing stream: readers rebuild before serving."""
+        return f"{self.prefix}:feedmeta:{collection}:check"
+
+    def feed_empty(self, collection: str) -> str:
+        """Short-lived: the bucket had no record of a collection without a feed (a cheap "no")."""
+        return f"{self.prefix}:feedmeta:{collection}:empty"
+
+    def feed_rebuild_lock(self, collection: str) -> str:
+        """Held by the one process rebuilding the collection's feed."""
+        return f"{self.prefix}:feedmeta:{collection}:rebuild"
 
     def dedup(self, collection: str) -> str:
         return f"{self.prefix}:dedup:{collection}"

@@ -12,7 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ingest_api.deps import Authorized, ScopeDep, ServicesDep, TenantScope
-from ingest_api.errors import ERROR_RESPONSES
+from ingest_api.errors import error_responses
+from ingest_api.examples import QUEUED_JOB, json_example
 from ingest_api.limits import check_queue_depth
 from ingest_api.metrics import DOCUMENTS_ACCEPTED, UPLOAD_BYTES
 from ingest_api.routes.webhooks import check_webhook_url
@@ -107,7 +108,15 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
     status_code=202,
     response_model=JobView,
     openapi_extra=_UPLOAD_SCHEMA,
-    responses=ERROR_RESPONSES,
+    responses={202: json_example(QUEUED_JOB), **error_responses(400, 409, 413, 415, 422)},
+    description=(
+        "Stores each file first (`raw/{collection}/{sha256}`), registers the job and queues its "
+        "documents; answers 202 with the job, `Location: /v1/jobs/{id}` and each document's id. "
+        "Archives, JSON Lines, JSON arrays, WARC and feeds fan out into one document each. "
+        "The same `Idempotency-Key` and body return the same job (409 with another body).\n\n"
+        "Example: `curl -F files=@harbour.txt -F files=@scan.pdf -F collection=news "
+        "http://127.0.0.1:8000/v1/documents`"
+    ),
     summary="Upload one or more article files (multipart `files`, or a raw body with X-Filename)",
 )
 async def upload_documents(

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import APIRouter, Body, Path, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from ingest_api.deps import Authorized, ScopeDep, ServicesDep, TenantScope
-from ingest_api.errors import ERROR_RESPONSES
+from ingest_api.errors import error_responses
+from ingest_api.examples import EXPORT, EXPORT_REQUEST, json_example
 from ingest_core.errors import BadRequest, Conflict, NotFound
 from ingest_core.exports import ExportStore
 from ingest_core.ids import is_id
@@ -47,9 +48,23 @@ async def _load(services: ServicesDep, scope: TenantScope, export_id: str) -> Ex
     return scope.own_export(view)
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ExportView, responses=ERROR_RESPONSES)
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ExportView,
+    responses={
+        202: json_example({**EXPORT, "status": "queued", "rows": 0, "keys": []}),
+        **error_responses(400, 422),
+    },
+)
 async def create_export(
-    body: ExportRequest, services: ServicesDep, scope: ScopeDep, response: Response
+    body: Annotated[
+        ExportRequest,
+        Body(openapi_examples={"one_day": {"summary": "One day as Parquet", "value": EXPORT_REQUEST}}),
+    ],
+    services: ServicesDep,
+    scope: ScopeDep,
+    response: Response,
 ) -> ExportView:
     """Exports the collection's records ingested in [since, until) (all when both are absent)."""
     if not valid_collection(body.collection):
@@ -67,7 +82,9 @@ async def create_export(
     return scope.own_export(view)
 
 
-@router.get("/{export_id}", response_model=ExportView, responses=ERROR_RESPONSES)
+@router.get(
+    "/{export_id}", response_model=ExportView, responses={200: json_example(EXPORT), **error_responses(404)}
+)
 async def get_export(export_id: str, services: ServicesDep, scope: ScopeDep) -> ExportView:
     """The export's status and, once it succeeded, the object keys it wrote."""
     return await _load(services, scope, export_id)
@@ -75,7 +92,10 @@ async def get_export(export_id: str, services: ServicesDep, scope: ScopeDep) -> 
 
 @router.get(
     "/{export_id}/files/{n}",
-    responses={200: {"content": {"application/octet-stream": {}}}, **ERROR_RESPONSES},
+    responses={
+        200: json_example("PAR1…(the Parquet or jsonl.gz file as written)", "application/octet-stream"),
+        **error_responses(404, 409, 422),
+    },
     response_class=StreamingResponse,
 )
 async def download_export_file(

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from ingest_api.deps import MetricsAuthorized, ServicesDep
 from ingest_api.errors import ERROR_RESPONSES
+from ingest_api.examples import METRICS, json_example
 
 router = APIRouter(tags=["health"])
 
@@ -26,12 +27,26 @@ class Health(BaseModel):
     checks: dict[str, str] = {}
 
 
-@router.get("/healthz", response_model=Health)
+@router.get("/healthz", response_model=Health, responses={200: json_example({"status": "ok"})})
 async def healthz() -> Health:
+    """Liveness: the process answers. Checks nothing else (see `/readyz`)."""
     return Health(status="ok")
 
 
-@router.get("/readyz", response_model=Health, responses={503: {"model": Health}})
+@router.get(
+    "/readyz",
+    response_model=Health,
+    responses={
+        200: json_example({"status": "ok", "checks": {"redis": "ok", "storage": "ok"}}),
+        503: {
+            "model": Health,
+            "description": "Redis or storage down (see Retry-After)",
+            **json_example(
+                {"status": "unavailable", "checks": {"redis": "ok", "storage": "unavailable: timeout"}}
+            ),
+        },
+    },
+)
 async def readyz(services: ServicesDep) -> Any:
     """Redis and the bucket, checked at once, each within ``CHECK_DEADLINE``; 503 names what is down."""
 
@@ -65,7 +80,10 @@ async def _probe(check: Callable[[], None]) -> str:
     "/metrics",
     response_class=Response,
     dependencies=[MetricsAuthorized],
-    responses={code: ERROR_RESPONSES[code] for code in (401, 403)},
+    responses={
+        200: json_example(METRICS, "text/plain"),
+        **{code: ERROR_RESPONSES[code] for code in (401, 403)},
+    },
 )
 async def metrics() -> Response:
     """Prometheus metrics; with ``INGEST_METRICS_REQUIRE_KEY=true``, any tenant's API key."""

@@ -18,7 +18,8 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from ingest_api.deps import Authorized, ScopeDep, ServicesDep, TenantScope
-from ingest_api.errors import ERROR_RESPONSES
+from ingest_api.errors import error_responses
+from ingest_api.examples import JOB, JOB_EVENTS, JOB_LIST, json_example
 from ingest_core.errors import BadRequest, NotFound
 from ingest_core.joblist import Cursor, list_jobs
 from ingest_core.jobs import write_job_summary
@@ -63,7 +64,7 @@ async def _load(
     return scope.own_job(job)
 
 
-@router.get("", response_model=JobList, responses=ERROR_RESPONSES)
+@router.get("", response_model=JobList, responses={200: json_example(JOB_LIST), **error_responses(400, 422)})
 async def list_all_jobs(  # noqa: PLR0917 (query parameters)
     services: ServicesDep,
     scope: ScopeDep,
@@ -104,7 +105,9 @@ async def list_all_jobs(  # noqa: PLR0917 (query parameters)
     return JobList(items=items, next=page.next)
 
 
-@router.get("/{job_id}", response_model=JobView, responses=ERROR_RESPONSES)
+@router.get(
+    "/{job_id}", response_model=JobView, responses={200: json_example(JOB), **error_responses(400, 404, 422)}
+)
 async def get_job(  # noqa: PLR0917 (query parameters)
     job_id: str,
     services: ServicesDep,
@@ -133,7 +136,7 @@ async def get_job(  # noqa: PLR0917 (query parameters)
 
 @router.get(
     "/{job_id}/events",
-    responses={200: {"content": {"text/event-stream": {}}}, **ERROR_RESPONSES},
+    responses={200: json_example(JOB_EVENTS, "text/event-stream"), **error_responses(404)},
     response_class=StreamingResponse,
 )
 async def job_events(job_id: str, services: ServicesDep, scope: ScopeDep) -> StreamingResponse:
@@ -161,7 +164,9 @@ async def job_events(job_id: str, services: ServicesDep, scope: ScopeDep) -> Str
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
 
-@router.delete("/{job_id}", response_model=JobView, responses=ERROR_RESPONSES)
+@router.delete(
+    "/{job_id}", response_model=JobView, responses={200: json_example(JOB), **error_responses(404)}
+)
 async def cancel_job(job_id: str, services: ServicesDep, scope: ScopeDep) -> JobView:
     """Cancels documents no worker has started; finished jobs are returned unchanged."""
     # Whose job it is first: another tenant's is 404 and stays as it is.

@@ -11,8 +11,10 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from ingest_api.deps import Authorized, ScopeDep, ServicesDep
-from ingest_api.errors import AUTH_RESPONSES, ERROR_RESPONSES
+from ingest_api.errors import AUTH_RESPONSES, error_responses
+from ingest_api.examples import FEED, RECORD, json_example
 from ingest_core.errors import BadRequest, NotFound
+from ingest_core.feed import ensure_feed
 from ingest_core.ids import is_id
 from ingest_core.keys import record_collection_from_key, record_key, valid_collection
 from ingest_core.schema import FeedPage, Record, record_json_schema
@@ -23,7 +25,11 @@ _CURSOR = re.compile(r"(0|[1-9][0-9]{0,19})-(0|[1-9][0-9]{0,19})")  # a Redis st
 _U64_MAX = 2**64 - 1
 
 
-@router.get("/records/{record_id}", response_model=Record, responses=ERROR_RESPONSES)
+@router.get(
+    "/records/{record_id}",
+    response_model=Record,
+    responses={200: json_example(RECORD), **error_responses(404)},
+)
 async def get_record(
     record_id: str,
     services: ServicesDep,
@@ -47,7 +53,9 @@ async def get_record(
     return _as_seen(json.loads(body), public)
 
 
-@router.get("/records", response_model=FeedPage, responses=ERROR_RESPONSES)
+@router.get(
+    "/records", response_model=FeedPage, responses={200: json_example(FEED), **error_responses(400, 404, 422)}
+)
 async def feed(
     services: ServicesDep,
     scope: ScopeDep,
@@ -67,6 +75,8 @@ async def feed(
     if after is not None and after == f"{_U64_MAX}-{_U64_MAX}":  # nothing can come after the last id
         return {"items": [], "next": after}
     internal = scope.internal(collection)
+    # A feed Redis lost is rebuilt from the bucket first, with the same cursors (ingest_core.feed).
+    await run_in_threadpool(ensure_feed, services.jobs, services.store, internal)
     rows = await run_in_threadpool(services.jobs.feed, internal, after, limit)
     keys = [key for _, _, key in rows]
     try:
@@ -80,7 +90,14 @@ async def feed(
     return {"items": items, "next": next_cursor}
 
 
-@router.get("/schema/record", tags=["schema"], responses=AUTH_RESPONSES)
+@router.get(
+    "/schema/record",
+    tags=["schema"],
+    responses={
+        200: json_example({"title": "Record", "type": "object", "properties": {"id": {"type": "string"}}}),
+        **AUTH_RESPONSES,
+    },
+)
 async def record_schema() -> dict[str, Any]:
     """JSON Schema of the record (schema v1), generated from the models workers write."""
     return record_json_schema()

@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from ingest_api.deps import Authorized, ScopeDep, ServicesDep, TenantScope
-from ingest_api.errors import ERROR_RESPONSES
+from ingest_api.errors import error_responses
+from ingest_api.examples import (
+    DELIVERIES,
+    WEBHOOK,
+    WEBHOOK_CREATED,
+    WEBHOOK_LIST,
+    WEBHOOK_REQUEST,
+    json_example,
+)
 from ingest_core.errors import BadRequest, Conflict, NotFound
 from ingest_core.ids import is_id
 from ingest_core.keys import collection_owner, valid_collection
@@ -61,10 +69,19 @@ async def _load(
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, response_model=WebhookCreated, responses=ERROR_RESPONSES
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=WebhookCreated,
+    responses={201: json_example(WEBHOOK_CREATED), **error_responses(400, 409, 422)},
 )
 async def create_webhook(
-    body: WebhookRequest, services: ServicesDep, scope: ScopeDep, response: Response
+    body: Annotated[
+        WebhookRequest,
+        Body(openapi_examples={"both_events": {"summary": "Jobs and records", "value": WEBHOOK_REQUEST}}),
+    ],
+    services: ServicesDep,
+    scope: ScopeDep,
+    response: Response,
 ) -> WebhookCreated:
     """Subscribes a URL to a collection's events; the answer holds the signing secret, once."""
     collection = body.collection or services.settings.default_collection
@@ -84,7 +101,7 @@ async def create_webhook(
     return WebhookCreated(**_view(subscription, scope).model_dump(), secret=secret)
 
 
-@router.get("", response_model=WebhookList, responses=ERROR_RESPONSES)
+@router.get("", response_model=WebhookList, responses={200: json_example(WEBHOOK_LIST), **error_responses()})
 async def list_webhooks(services: ServicesDep, scope: ScopeDep) -> WebhookList:
     """The tenant's webhooks (of the collections this key may use), oldest first."""
     found = await run_in_threadpool(_store(services).of_tenant, scope.principal.tenant)
@@ -92,12 +109,21 @@ async def list_webhooks(services: ServicesDep, scope: ScopeDep) -> WebhookList:
     return WebhookList(items=[_view(s, scope) for s in visible])
 
 
-@router.get("/{webhook_id}", response_model=WebhookView, responses=ERROR_RESPONSES)
+@router.get(
+    "/{webhook_id}",
+    response_model=WebhookView,
+    responses={200: json_example(WEBHOOK), **error_responses(404)},
+)
 async def get_webhook(webhook_id: str, services: ServicesDep, scope: ScopeDep) -> WebhookView:
+    """One webhook of the caller's tenant (its secret is never shown again)."""
     return (await _load(services, scope, webhook_id))[1]
 
 
-@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ERROR_RESPONSES)
+@router.delete(
+    "/{webhook_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={204: {"description": "Deleted (no body)"}, **error_responses(404)},
+)
 async def delete_webhook(webhook_id: str, services: ServicesDep, scope: ScopeDep) -> Response:
     """Deletes the webhook and its log; deliveries not yet sent are cancelled."""
     subscription, _ = await _load(services, scope, webhook_id)
@@ -105,7 +131,11 @@ async def delete_webhook(webhook_id: str, services: ServicesDep, scope: ScopeDep
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{webhook_id}/deliveries", response_model=DeliveryList, responses=ERROR_RESPONSES)
+@router.get(
+    "/{webhook_id}/deliveries",
+    response_model=DeliveryList,
+    responses={200: json_example(DELIVERIES), **error_responses(404, 422)},
+)
 async def list_deliveries(
     webhook_id: str,
     services: ServicesDep,
