@@ -22,8 +22,10 @@ from typing import Any
 import httpx
 import pytest
 import redis
+from pydantic import SecretStr
 
 from ingest_core.keys import RedisKeys, record_prefix
+from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
 from ingest_devstack.servers import ApiServer, RedisServer, SeaweedS3, Worker
 
@@ -275,3 +277,40 @@ def _attempts(stack: FaultStack, doc_ids: list[str]) -> list[int]:
         return [int(client.hget(keys.doc(d), "attempts") or 0) for d in doc_ids]
     finally:
         client.close()
+
+
+def test_s3_killed_and_restarted_on_its_data_mid_batch_loses_nothing(tmp_path: Path, collection: str) -> None:
+    s3 = SeaweedS3(tmp_path / "own-s3", bucket="ingest-test")
+    s3.start()
+    server = RedisServer(tmp_path / "redis", persistent=True)
+    server.start()
+    stack = FaultStack(tmp_path, s3, server)
+    try:
+        stack.worker("w1")
+        api = stack.api()
+        store = ObjectStore.from_settings(
+            Settings(
+                s3_endpoint_url=s3.endpoint,
+                s3_access_key_id=s3.access_key,
+                s3_secret_access_key=SecretStr(s3.secret_key),
+                s3_bucket="ingest-test",
+            )
+        )
+        job_id = upload(api, collection, articles_jsonl(300, seed=4))["id"]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            counts = job_counts(api, job_id)["counts"]
+            if counts["stored"] + counts["duplicate"] >= 40:
+                break
+            time.sleep(0.02)
+        assert s3.process is not None
+        os.kill(s3.process.pid, signal.SIGKILL)  # storage gone mid-batch: reads and record writes fail
+        s3.process.wait(10)
+        time.sleep(5)
+        s3.start()  # the same ports and data: the stored uploads are still there
+        job = wait_final(api, job_id, within=150)
+        assert job["status"] == "succeeded"
+        assert_nothing_lost_or_doubled(stack, store, job_id, collection, 300)
+    finally:
+        stack.stop()
+        s3.stop()
