@@ -134,6 +134,20 @@ def job_counts(api: ApiServer, job_id: str) -> dict[str, Any]:
     return job
 
 
+def wait_until_done(api: ApiServer, job_id: str, at_least: int, *, while_processing: bool = False) -> None:
+    """Until ``at_least`` documents are finished (and, optionally, a batch is in a worker's
+    hands): the moment a fault is injected."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        counts = job_counts(api, job_id)["counts"]
+        if counts["stored"] + counts["duplicate"] >= at_least and (
+            counts["processing"] or not while_processing
+        ):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"job {job_id} never reached {at_least} finished documents")
+
+
 def wait_final(api: ApiServer, job_id: str, within: float) -> dict[str, Any]:
     deadline = time.monotonic() + within
     job: dict[str, Any] = {}
@@ -210,12 +224,7 @@ def test_a_worker_killed_with_its_pool_mid_batch_loses_nothing_and_the_rest_resu
     first = fault_stack.worker("w1")
     api = fault_stack.api()
     job_id = upload(api, collection, articles_jsonl(400, seed=2))["id"]
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        counts = job_counts(api, job_id)["counts"]
-        if counts["stored"] + counts["duplicate"] >= 40 and counts["processing"] > 0:
-            break
-        time.sleep(0.02)
+    wait_until_done(api, job_id, 40, while_processing=True)
     finished_before = _finished_documents(fault_stack, job_id)
     kill_worker(first)
     fault_stack.worker("w2")
@@ -234,12 +243,7 @@ def test_redis_killed_and_restarted_on_its_data_mid_batch_loses_nothing(
     fault_stack.worker("w1")
     api = fault_stack.api()
     job_id = upload(api, collection, articles_jsonl(400, seed=3))["id"]
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        counts = job_counts(api, job_id)["counts"]
-        if counts["stored"] + counts["duplicate"] >= 60:
-            break
-        time.sleep(0.02)
+    wait_until_done(api, job_id, 60)
     server = fault_stack.redis
     assert server.process is not None
     os.kill(server.process.pid, signal.SIGKILL)
@@ -297,12 +301,7 @@ def test_s3_killed_and_restarted_on_its_data_mid_batch_loses_nothing(tmp_path: P
             )
         )
         job_id = upload(api, collection, articles_jsonl(300, seed=4))["id"]
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            counts = job_counts(api, job_id)["counts"]
-            if counts["stored"] + counts["duplicate"] >= 40:
-                break
-            time.sleep(0.02)
+        wait_until_done(api, job_id, 40)
         assert s3.process is not None
         os.kill(s3.process.pid, signal.SIGKILL)  # storage gone mid-batch: reads and record writes fail
         s3.process.wait(10)
