@@ -169,7 +169,7 @@ def test_a_german_page_keeps_its_text_and_loses_its_teasers() -> None:
     extra = "<p>Lesen Sie auch: Neue Parkgebühren in der Innenstadt</p><p>Anzeige</p>"
     doc = run(page(extra, paragraphs=paragraphs, lang="de"))
     assert doc.paragraphs == paragraphs
-    assert doc.extra["html_lang"] == "de"
+    assert doc.page_language == "de"
 
 
 def test_a_line_the_source_repeats_on_many_pages_is_removed_once_the_source_is_known() -> None:

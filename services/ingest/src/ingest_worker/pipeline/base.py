@@ -14,7 +14,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ingest_worker.pipeline.text.segment import Layout
 
 
 class Reject(Exception):
@@ -85,7 +88,10 @@ class Article:
     # bookkeeping
     warnings: list[str] = field(default_factory=list)
     timings: list[tuple[str, float]] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
+    # what one stage hands on to later ones, typed
+    layout: Layout | None = None  # the line stages' shared layout (segment → … → paragraphs)
+    page_language: str | None = None  # the page's own declaration (<html lang>): a prior only
+    dateline_lines: list[str] = field(default_factory=list)  # read as the dateline, for the audit
 
     def remove(self, text: str, reason: str) -> None:
         self.removed.append(RemovedLine(text=text, reason=reason))

@@ -89,8 +89,7 @@ class DetectLanguage:
         if doc.declared_language:
             doc.language, doc.language_confidence = doc.declared_language.lower()[:2], 1.0
             return doc
-        hint = doc.extra.get("html_lang")
-        lang, prob = guess_language(doc.body, hint if isinstance(hint, str) else None)
+        lang, prob = guess_language(doc.body, doc.page_language)
         if lang is None:
             doc.warnings.append("text too short to detect its language")
             return doc

@@ -69,7 +69,7 @@ class ExtractHtml:
         doc.site_name = doc.site_name or meta.site_name
         doc.source_url = doc.source_url or meta.url
         if meta.language:
-            doc.extra["html_lang"] = meta.language
+            doc.page_language = meta.language
         _drop_headline(doc, [doc.title, meta.title])
         return doc
 

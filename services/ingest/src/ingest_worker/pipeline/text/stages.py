@@ -1,6 +1,6 @@
 """The plain-text stages, in pipeline order: segment → repeats → boilerplate → metadata → paragraphs.
 
-They share one ``Layout`` kept in ``doc.extra["text_layout"]``. ``SegmentText`` builds it
+They share one ``Layout`` kept in ``doc.layout``. ``SegmentText`` builds it
 for plain-text uploads only; the later stages act on any document that carries a layout, so
 the HTML path can run the same line rules over an extractor's paragraphs by storing
 ``layout_from_paragraphs(doc.paragraphs)`` there (see ``attach_paragraphs``).
@@ -24,7 +24,6 @@ from ingest_worker.pipeline.text.model import LineModel
 from ingest_worker.pipeline.text.repeats import mark_repeats
 from ingest_worker.pipeline.text.segment import BODY, UNSURE, Layout, Line, layout_from_paragraphs, segment
 
-LAYOUT = "text_layout"
 #: How many of the longest lines the language guess reads.
 _LANGUAGE_LINES = 8
 #: ... and at most this many characters of them: enough for a confident guess, cheap to classify.
@@ -37,15 +36,14 @@ THRESHOLDS = Thresholds()
 
 
 def layout_of(doc: Article) -> Layout | None:
-    layout = doc.extra.get(LAYOUT)
-    return layout if isinstance(layout, Layout) else None
+    return doc.layout
 
 
 def attach_paragraphs(doc: Article, paragraphs: list[str]) -> Layout:
     """Lets a non-plain-text path (an HTML extractor's output) go through the line stages."""
     layout = layout_from_paragraphs(paragraphs)
     layout.language = _language_of(layout, doc)
-    doc.extra[LAYOUT] = layout
+    doc.layout = layout
     return layout
 
 
@@ -62,7 +60,7 @@ class SegmentText:
         if not layout.lines:
             raise Reject("no text lines in the document")
         layout.language = _language_of(layout, doc)
-        doc.extra[LAYOUT] = layout
+        doc.layout = layout
         return doc
 
 
@@ -137,7 +135,7 @@ class ExtractTextMetadata:
         doc.dateline_agency = doc.dateline_agency or meta.dateline_agency
         doc.captions = [*doc.captions, *meta.captions]
         doc.site_name = doc.site_name or meta.site_name
-        doc.extra["text_dateline_removed"] = [text for text, reason in meta.removed if reason == "dateline"]
+        doc.dateline_lines = [text for text, reason in meta.removed if reason == "dateline"]
         return doc
 
 
@@ -150,15 +148,16 @@ class AssembleParagraphs:
         layout = layout_of(doc)
         if layout is None:
             return doc
-        for text in doc.extra.pop("text_dateline_removed", []):
+        for text in doc.dateline_lines:
             doc.remove(text, "dateline")
+        doc.dateline_lines = []
         for line in layout.lines:
             if line.kind not in (BODY, UNSURE):
                 doc.remove(line.text, line.reason or line.kind)
         doc.paragraphs = assemble(layout)
         if not doc.paragraphs:
             raise Reject("no article text: every line is boilerplate or metadata")
-        del doc.extra[LAYOUT]  # the layout is large and not part of the record
+        doc.layout = None  # the layout is large and not part of the record
         return doc
 
 
