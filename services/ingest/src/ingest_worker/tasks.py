@@ -260,6 +260,11 @@ class _BatchRun:
             opened = open_document(doc, data, rt.settings.max_file_bytes)
         except Unreadable as exc:
             return _Pending(DocOutcome(doc.doc_id, DocStatus.rejected, error=exc.reason))
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:  # a bug in a codec: this document fails, never the batch forever
+            log.exception("document.open_failed", job_id=msg.job_id, doc_id=doc.doc_id)
+            return _Pending(DocOutcome(doc.doc_id, DocStatus.failed, error=f"{type(exc).__name__}: {exc}"))
         item = DocumentInput(
             raw=opened.raw,
             collection=msg.collection,

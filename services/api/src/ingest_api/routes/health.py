@@ -26,7 +26,7 @@ class Health(BaseModel):
     checks: dict[str, str] = {}
 
 
-@router.get("/healthz", response_model=Health)
+@router.api_route("/healthz", methods=["GET", "HEAD"], response_model=Health)
 async def healthz() -> Health:
     return Health(status="ok")
 
