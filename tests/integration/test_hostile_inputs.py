@@ -1133,6 +1133,16 @@ CASES: list[Case] = [
         upload("deepobj.json", lambda: b'{"a":' * 100_000 + b"1" + b"}" * 100_000),
         docs=REJECTED,
     ),
+    case(
+        "json-5000-digit-number",
+        upload("digits.json", b'{"id": ' + b"9" * 5000 + b', "text": "x"}'),
+        docs=REJECTED,
+    ),
+    case(
+        "jsonl-5000-digit-number",
+        upload("digits.jsonl", b'{"id": ' + b"9" * 5000 + b', "text": "x"}\n'),
+        docs=REJECTED,
+    ),
     case("json-scalar", upload("scalar.json", b"12345"), docs=REJECTED),
     case("json-huge-number", upload("num.json", b"1e999999"), docs=REJECTED),
     case("json-empty-array", upload("empty.json", b"[]"), 202, 400, 422, docs=FINISHED),
