@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from ingest_core.schema import DocStatus
 from ingest_core.settings import Settings
-from ingest_core.storage import ObjectStore
+from ingest_core.storage import ObjectStore, PutResult
 from ingest_core.tasks import BatchMessage
 from ingest_worker.tasks import Runtime, build_runtime, run_batch
 
@@ -83,3 +84,22 @@ def test_a_lasting_storage_outage_fails_the_documents_with_the_attempt_count(
         assert doc.status == DocStatus.failed and doc.attempts == 3
         assert "gave up after 3 attempts" in (doc.error or "")
     assert rt.jobs.overdue_batches(time.time() + 10_000).count(msg.batch_id) == 0
+
+
+class BrokenStore(ObjectStore):
+    """The real bucket, but every record write fails as no retry can mend (a bug, a bad request)."""
+
+    def put_if_absent(self, key: str, body: bytes | IO[bytes], **kwargs: Any) -> PutResult:
+        raise ValueError("the store refuses this write for good")
+
+
+def test_a_lasting_error_that_is_no_outage_fails_the_documents_instead_of_looping(
+    stack_settings: Settings, enqueue_directly: Callable[..., BatchMessage]
+) -> None:
+    rt = build_runtime(stack_settings.model_copy(update={"task_max_retries": 1}))
+    rt.store = BrokenStore(rt.store.client, rt.store.bucket)
+    msg = enqueue_directly(ARTICLE)
+    assert _deliveries(msg, rt, most=5) == ["retry", "done"]
+    job = rt.jobs.get_job(msg.job_id)
+    assert job is not None and job.status == "failed"
+    assert "gave up after 2 attempts: ValueError" in (job.documents[0].error or "")

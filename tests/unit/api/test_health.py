@@ -80,3 +80,10 @@ def test_readiness_with_both_backends_silent_still_answers_within_two_seconds() 
         "redis": "unavailable: no answer within 1.5s",
         "storage": "unavailable: no answer within 1.5s",
     }
+
+
+def test_healthz_answers_head_as_load_balancers_send_it() -> None:
+    with _client(refused_url("redis"), refused_url("http")) as client:
+        head = client.head("/healthz")
+        assert head.status_code == 200 and head.content == b""
+        assert client.get("/healthz").json() == {"status": "ok", "checks": {}}

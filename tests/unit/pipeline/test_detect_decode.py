@@ -48,7 +48,11 @@ def test_html_is_recognised_by_name_by_declared_type_and_by_content() -> None:
     page = b"<!doctype html><html><head><title>x</title></head><body><p>Hello there</p></body></html>"
     assert _decoded(page).content_type == "text/html"
     assert _decoded(b"Plain words, <b> once.", filename="a.html").content_type == "text/html"
-    assert _decoded(page, declared_content_type="text/plain").content_type == "text/plain"
+    # Declared plain text stays plain, unless it is a whole HTML document: its markup and
+    # scripts must never reach a record as text (a JSON Lines "text" holding a page).
+    assert _decoded(page, declared_content_type="text/plain").content_type == "text/html"
+    snippet = b"Plain words about <html> and <b>tags</b>, quoted in an article."
+    assert _decoded(snippet, declared_content_type="text/plain").content_type == "text/plain"
     assert _decoded(b"Just a plain article about <things>.").content_type == "text/plain"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,10 @@ class JsonlArticle:
     source_name: str | None = None
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+"""What ``json.loads`` leaves of a ``\\udXXX`` escape without its pair: not encodable as UTF-8."""
+
+
 class JsonlError(ValueError):
     def __init__(self, reason: str, external_id: str | None = None) -> None:
         super().__init__(reason)
@@ -46,7 +51,7 @@ def parse_jsonl_article(line: bytes | str) -> JsonlArticle:
     """Raises JsonlError with a reason a person can act on."""
     try:
         obj = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer past 4300 digits
         raise JsonlError(f"invalid JSON: {exc}") from None
     except RecursionError:
         raise JsonlError("invalid JSON: nested too deeply") from None
@@ -61,7 +66,7 @@ def parse_jsonl_article(line: bytes | str) -> JsonlArticle:
     else:
         raise JsonlError("article object has neither a non-empty 'text' nor 'html'", external_id)
     return JsonlArticle(
-        body=body,
+        body=_LONE_SURROGATE.sub("\ufffd", body),
         content_type=content_type,
         external_id=external_id,
         title=_text(obj.get("title")),
@@ -75,4 +80,4 @@ def parse_jsonl_article(line: bytes | str) -> JsonlArticle:
 def _text(value: Any) -> str | None:
     if value is None or value == "":
         return None
-    return str(value)
+    return _LONE_SURROGATE.sub("\ufffd", str(value))

@@ -225,9 +225,13 @@ class _BatchRun:
             with keep_lease(jobs, msg.batch_id, self.lease):
                 self._process(todo)
         except Exception as exc:
-            if not is_transient(exc):
-                raise
-            bound.warning("batch.outage", error=f"{type(exc).__name__}: {exc}")
+            # An outage backs off and comes back; so does anything else that broke the batch
+            # as a whole, but only for the attempts allowed: a lasting error fails its documents
+            # instead of sending the batch again forever.
+            if is_transient(exc):
+                bound.warning("batch.outage", error=f"{type(exc).__name__}: {exc}")
+            else:
+                bound.exception("batch.error")
             return "retry" if self._after_outage(todo, exc) else "done"
         bound.info("batch.done", documents=len(todo))
         return "done" if todo else "skipped"
@@ -262,6 +266,11 @@ class _BatchRun:
             opened = open_document(doc, data, rt.settings.max_file_bytes)
         except Unreadable as exc:
             return _Pending(DocOutcome(doc.doc_id, DocStatus.rejected, error=exc.reason))
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as exc:  # a bug in a codec: this document fails, never the batch forever
+            log.exception("document.open_failed", job_id=msg.job_id, doc_id=doc.doc_id)
+            return _Pending(DocOutcome(doc.doc_id, DocStatus.failed, error=f"{type(exc).__name__}: {exc}"))
         item = DocumentInput(
             raw=opened.raw,
             collection=msg.collection,

@@ -33,6 +33,10 @@ async def healthz() -> Health:
     return Health(status="ok")
 
 
+# Load balancers probe with HEAD; one documented operation is enough.
+router.add_api_route("/healthz", healthz, methods=["HEAD"], response_model=Health, include_in_schema=False)
+
+
 @router.get(
     "/readyz",
     response_model=Health,

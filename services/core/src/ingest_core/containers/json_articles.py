@@ -58,7 +58,7 @@ class JsonArticlesReader(Reader):
             return
         try:
             value = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # JSONDecodeError, or an integer past Python's 4300 digits
             yield refused(upload, f"invalid JSON: {exc}")
             return
         except RecursionError:
@@ -103,7 +103,7 @@ def _split_array(upload: Upload, text: str, start: int, bom: int, limits: Limits
                 return
         if text[position + 1 :].strip(_WHITESPACE):
             raise json.JSONDecodeError("extra data after the array", text, position + 1)
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # JSONDecodeError, or an integer past Python's 4300 digits
         yield refused(upload, f"invalid JSON: {exc}")
         return
     except RecursionError:

@@ -18,6 +18,10 @@ _XML_ROOT = re.compile(
     r"""\A\s*(?:(?:<\?[^>]*\?>|<!--.*?-->|<!doctype[^>\[]*(?:\[.*?\])?\s*>)\s*)*<([A-Za-z_][\w.:-]*)""",
     re.IGNORECASE | re.DOTALL,
 )
+# A whole HTML document, whatever it was declared as: its markup must never reach a record.
+_HTML_DOCUMENT = re.compile(
+    r"\A\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>])", re.IGNORECASE | re.DOTALL
+)
 _XML_DECLARATION = re.compile(r"\A\s*<\?xml\s", re.IGNORECASE)
 _XML_TYPES = {"application/xml", "text/xml"}
 _FEED_ROOTS = {"rss": "RSS feed", "feed": "Atom feed", "rdf": "RSS feed"}
@@ -92,8 +96,8 @@ class DetectFormat:
             doc.content_type = "application/xml"
         elif declared in {"text/html", "application/xhtml+xml"} or name.endswith((".html", ".htm", ".xhtml")):
             doc.content_type = "text/html"
-        elif declared == "text/plain":  # the uploader said so (e.g. a JSON Lines "text" field)
-            doc.content_type = "text/plain"
+        elif declared == "text/plain" and not _HTML_DOCUMENT.match(view):
+            doc.content_type = "text/plain"  # the uploader said so (e.g. a JSON Lines "text" field)
         elif _HTML_SNIFF.search(view.lstrip()[:1024]) and view.count("<") >= 3:
             doc.content_type = "text/html"
         else:
@@ -119,8 +123,10 @@ def _markup_kind(view: str, declared: str, name: str) -> str | None:
         or declared.endswith("+xml")
         or name.endswith(".xml")
     )
-    if not is_xml or root is None:
+    if not is_xml:
         return None
+    if root is None:  # a prolog longer than the sniffed head (a huge DTD): Decode parses it as XML
+        return "xml" if _XML_DECLARATION.match(view) else None
     if root == "html" or declared == "application/xhtml+xml":
         return "html"
     if root in _FEED_ROOTS:

@@ -20,6 +20,11 @@ _FRONT_MATTER = re.compile(
 )
 _FIELD = re.compile(r"\A([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*)\Z")
 _TAG = re.compile(r"<[^>]{0,500}>")
+# Raw HTML whose content is code or embedded, never article text: dropped with its content.
+_HIDDEN_NAMES = "script|style|iframe|noscript|template|object|svg|textarea|select|button"
+_HIDDEN_BLOCK = re.compile(rf"<({_HIDDEN_NAMES})\b.*?(?:</\1\s*>|\Z)", re.IGNORECASE | re.DOTALL)
+_HIDDEN_OPEN = re.compile(rf"<({_HIDDEN_NAMES})\b", re.IGNORECASE)
+_HIDDEN_CLOSE = re.compile(rf"</({_HIDDEN_NAMES})\s*>", re.IGNORECASE)
 _TITLE_KEYS = ("title", "headline")
 _DATE_KEYS = ("date", "published", "published_at", "pubdate", "publishdate")
 _URL_KEYS = ("url", "link", "canonical_url", "canonical", "permalink", "source_url")
@@ -85,7 +90,7 @@ def markdown_text(source: str) -> str:
             if text:
                 paragraphs.append(text)
         elif token.type == "html_block":
-            text = " ".join(_TAG.sub(" ", token.content).split())
+            text = " ".join(_TAG.sub(" ", _HIDDEN_BLOCK.sub(" ", token.content)).split())
             if text:
                 paragraphs.append(text)
     return "\n\n".join(paragraphs)
@@ -93,8 +98,16 @@ def markdown_text(source: str) -> str:
 
 def _inline_text(children: list[Token]) -> str:
     parts: list[str] = []
+    hidden = 0  # inside inline <script>…</script> and the like: skipped
     for child in children:
-        if child.type in {"text", "code_inline"}:
+        if child.type == "html_inline":
+            if _HIDDEN_OPEN.match(child.content) and not child.content.rstrip().endswith("/>"):
+                hidden += 1
+            elif _HIDDEN_CLOSE.match(child.content):
+                hidden = max(0, hidden - 1)
+        elif hidden:
+            continue
+        elif child.type in {"text", "code_inline"}:
             parts.append(child.content)
         elif child.type in {"softbreak", "hardbreak"}:
             parts.append(" ")

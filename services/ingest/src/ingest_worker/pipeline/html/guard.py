@@ -24,6 +24,7 @@ MAX_TAG_ATTRIBUTES = 256
 MAX_DEPTH = 255
 """libxml2 stops building the tree at this depth and drops the rest of the page."""
 
+_FORM_CONTROLS = ("button", "select", "textarea")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _LONG_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9:-]{0,40})[^<>]{4000,}>")
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
@@ -75,4 +76,7 @@ def parse(html: str) -> HtmlElement:
     if depth_hit:
         # Rejecting beats returning the fragment above the cut: the page is hostile or broken.
         raise Reject(f"HTML nested deeper than {MAX_DEPTH} levels")
+    # Form controls' labels ("Go", "Submit", a list of options) are never article text; a
+    # page of forms alone must come out empty, not as a record of button labels.
+    etree.strip_elements(tree, *_FORM_CONTROLS, with_tail=False)
     return tree
