@@ -8,18 +8,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ingest_api.main import create_app
-from ingest_core.settings import Settings
+
+from .stopped_backends import settings_without_backends
 
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     # Nothing listens on these ports: auth is decided before any backend is touched.
-    settings = Settings(
-        api_keys=["s3cret"],
-        redis_url="redis://127.0.0.1:1/0",
-        s3_endpoint_url="http://127.0.0.1:1",
-        s3_create_bucket=False,
-    )
+    settings = settings_without_backends(api_keys=["s3cret"])
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

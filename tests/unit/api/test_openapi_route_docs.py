@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from ingest_api.main import create_app
 from ingest_core.schema import DeliveryList, ExportView, FeedPage, JobList, JobView, Record, WebhookCreated
-from ingest_core.settings import Settings
+
+from .stopped_backends import openapi_document
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 BODY_ONLY = {"413", "415"}  # only a request with a body can be too large or of the wrong type
@@ -18,11 +17,7 @@ BODY_ONLY = {"413", "415"}  # only a request with a body can be too large or of 
 
 @pytest.fixture(scope="module")
 def operations() -> list[tuple[str, str, dict[str, Any]]]:
-    settings = Settings(
-        redis_url="redis://127.0.0.1:1/0", s3_endpoint_url="http://127.0.0.1:1", s3_create_bucket=False
-    )
-    with TestClient(create_app(settings)) as client:
-        document: dict[str, Any] = client.get("/openapi.json").json()
+    document = openapi_document()
     return [
         (path, method, op)
         for path, item in document["paths"].items()

@@ -5,21 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
-from ingest_api.main import create_app
-from ingest_core.settings import Settings
+from .stopped_backends import openapi_document
 
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
 @pytest.fixture(scope="module")
 def openapi() -> dict[str, Any]:
-    settings = Settings(
-        redis_url="redis://127.0.0.1:1/0", s3_endpoint_url="http://127.0.0.1:1", s3_create_bucket=False
-    )
-    with TestClient(create_app(settings)) as client:
-        document: dict[str, Any] = client.get("/openapi.json").json()
+    document = openapi_document()
     return document
 
 
