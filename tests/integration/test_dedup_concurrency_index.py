@@ -17,7 +17,13 @@ import redis
 
 from ingest_core.keys import RedisKeys
 from ingest_devstack.servers import RedisServer
-from ingest_worker.pipeline.dedup import DedupDecision, MemoryDedupIndex, RedisDedupIndex, fingerprint
+from ingest_worker.pipeline.dedup import (
+    DedupDecision,
+    DedupItem,
+    MemoryDedupIndex,
+    RedisDedupIndex,
+    fingerprint,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -274,3 +280,39 @@ def test_a_client_that_decodes_responses_is_given_a_binary_connection(redis_port
         index.check_and_add("text", "t2", _sha(body + " x"), fingerprint(body + " x"), now=NOW).duplicate_of
         == "t1"
     )
+
+
+def test_batched_checks_decide_as_one_call_per_article_in_order(client: redis.Redis[bytes]) -> None:
+    """Copies inside one batch, copies of earlier batches and a redelivered batch: the batch
+    call gives what ``check_and_add`` article after article gives, in the memory index too."""
+    sequence = _sequence()
+    memory, shared = MemoryDedupIndex(), RedisDedupIndex(client)
+    items = [DedupItem(rid, _sha(body), fingerprint(body)) for rid, body in sequence]
+    expected = [
+        memory.check_and_add("batch", i.record_id, i.content_sha256, i.fingerprint, now=NOW) for i in items
+    ]
+    got: list[DedupDecision] = []
+    for start in range(0, len(items), 16):
+        got += shared.check_and_add_many("batch", items[start : start + 16], now=NOW)
+    assert got == expected
+    assert sum(d.duplicate_of is not None for d in got) >= 16
+
+    again = shared.check_and_add_many("batch", items[:16], now=NOW + 60)
+    assert again == expected[:16]
+    assert MemoryDedupIndex().check_and_add_many("batch", items, now=NOW) == expected
+
+
+def test_a_batch_of_new_articles_is_one_round_trip(client: redis.Redis[bytes]) -> None:
+    rng = random.Random(4)
+    words = _vocabulary(rng)
+    bodies = [_story(rng, words) for _ in range(16)]
+    index = RedisDedupIndex(client)
+    items = [DedupItem(f"new{i}", _sha(body), fingerprint(body)) for i, body in enumerate(bodies)]
+    decisions = index.check_and_add_many("fresh", items, now=NOW)
+    assert decisions == [DedupDecision()] * 16
+    assert index.round_trips == 1
+    copy = bodies[3] + " Updated."
+    decisions = index.check_and_add_many(
+        "fresh", [*items[:2], DedupItem("copy", _sha(copy), fingerprint(copy))], now=NOW
+    )
+    assert [d.duplicate_of for d in decisions] == [None, None, "new3"]

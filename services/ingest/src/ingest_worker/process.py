@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ingest_core.schema import DocStatus, Record
@@ -70,11 +71,54 @@ def process_document(
         doc = pipeline.run(to_article(item, record_id), ctx)
     except Reject as exc:
         return Outcome(DocStatus.rejected, error=exc.reason)
+    return outcome_of(doc, pipeline, job_id=job_id, sha256=sha256, raw_key=raw_key)
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One document of a batch: its input, the record id it will get, its raw object."""
+
+    input: DocumentInput
+    record_id: str
+    raw_key: str | None = None
+
+
+def process_documents(
+    items: Sequence[BatchItem],
+    pipeline: Pipeline,
+    ctx: StageContext,
+    *,
+    job_id: str | None = None,
+    stop_on: tuple[type[BaseException], ...] = (),
+) -> list[Outcome | Exception]:
+    """``process_document`` for many documents at once (``Pipeline.run_batch``: stages with a
+    batch entry point, such as the dedup index, do one call for all). Each place holds the
+    document's outcome, or the exception that is not an input problem (a bug, an outage) for
+    the caller to judge; ``stop_on`` exceptions propagate as ``Interrupted``."""
+    articles = [to_article(item.input, item.record_id) for item in items]
+    results = pipeline.run_batch(articles, ctx, stop_on=stop_on)
+    outcomes: list[Outcome | Exception] = []
+    for item, result in zip(items, results, strict=True):
+        if isinstance(result, Reject):
+            outcomes.append(Outcome(DocStatus.rejected, error=result.reason))
+        elif isinstance(result, Exception):
+            outcomes.append(result)
+        else:
+            sha256 = hashlib.sha256(item.input.raw).hexdigest()
+            outcomes.append(outcome_of(result, pipeline, job_id=job_id, sha256=sha256, raw_key=item.raw_key))
+    return outcomes
+
+
+def outcome_of(
+    doc: Article, pipeline: Pipeline, *, job_id: str | None, sha256: str, raw_key: str | None
+) -> Outcome:
+    """A document the stages went through: a duplicate, or a record to store."""
     if doc.duplicate_of is not None:
         return Outcome(DocStatus.duplicate, duplicate_of=doc.duplicate_of, similarity=doc.similarity)
+    assert doc.record_id is not None
     record = build_record(
         doc,
-        record_id=record_id,
+        record_id=doc.record_id,
         job_id=job_id,
         sha256=sha256,
         raw_key=raw_key,

@@ -38,8 +38,9 @@ from ingest_core.tasks import PROCESS_BATCH, BatchDocument, BatchMessage
 from ingest_worker import metrics
 from ingest_worker.app import app
 from ingest_worker.pipeline import Pipeline, StageContext, build_pipeline
+from ingest_worker.pipeline.base import Interrupted
 from ingest_worker.pipeline.context import redis_context
-from ingest_worker.process import DocumentInput, process_document
+from ingest_worker.process import BatchItem, DocumentInput, Outcome, process_documents
 
 log = structlog.get_logger("ingest_worker.tasks")
 
@@ -237,12 +238,16 @@ class _BatchRun:
         return "done" if todo else "skipped"
 
     def _process(self, todo: list[BatchDocument]) -> None:
+        """Chunks of ``FLUSH_DOCUMENTS`` through the pipeline together (one dedup-index call
+        each), each chunk's records and outcomes written before the next starts."""
         data = fetch_batch(self.rt.store, todo) if todo else {}
-        for doc in todo:
+        for start in range(0, len(todo), FLUSH_DOCUMENTS):
+            chunk = todo[start : start + FLUSH_DOCUMENTS]
             try:
-                self.pending.append(self._one(doc, data[doc.doc_id]))
-            except SoftTimeLimitExceeded:
+                self.pending.extend(self._chunk(chunk, data))
+            except Interrupted as stop:
                 # This document took the batch's time: it is rejected, the rest go on anew.
+                doc = chunk[stop.position]
                 log.warning("document.time_limit", job_id=self.msg.job_id, doc_id=doc.doc_id)
                 self.pending.append(
                     _Pending(
@@ -252,11 +257,35 @@ class _BatchRun:
                 self._flush(done=False)
                 self.rt.jobs.reschedule(self.msg.batch_id, time.time())
                 return
-            if len(self.pending) >= FLUSH_DOCUMENTS or time.monotonic() - self.last_flush >= FLUSH_SECONDS:
+            if start + FLUSH_DOCUMENTS < len(todo):
                 self._flush(done=False)
         self._flush(done=True)
 
-    def _one(self, doc: BatchDocument, data: bytes | _Missing) -> _Pending:
+    def _chunk(self, chunk: list[BatchDocument], data: dict[str, bytes | _Missing]) -> list[_Pending]:
+        """Opens each document, runs the readable ones through the pipeline as one batch, and
+        turns every result into its outcome; an outage propagates, as the batch's."""
+        msg, rt = self.msg, self.rt
+        done: dict[str, _Pending] = {}
+        readable: list[BatchDocument] = []
+        items: list[BatchItem] = []
+        for doc in chunk:
+            opened = self._open(doc, data[doc.doc_id])
+            if isinstance(opened, _Pending):
+                done[doc.doc_id] = opened
+            else:
+                readable.append(doc)
+                items.append(BatchItem(opened, self.verdicts[doc.doc_id].record_id, doc.locator.raw_key))
+        try:
+            results = process_documents(
+                items, rt.pipeline, rt.ctx, job_id=msg.job_id, stop_on=(SoftTimeLimitExceeded,)
+            )
+        except Interrupted as stop:  # its position in the chunk, for the caller
+            raise Interrupted(chunk.index(readable[stop.position]), stop.cause) from stop
+        for doc, result in zip(readable, results, strict=True):
+            done[doc.doc_id] = self._pending(doc, result)
+        return [done[doc.doc_id] for doc in chunk]
+
+    def _open(self, doc: BatchDocument, data: bytes | _Missing) -> DocumentInput | _Pending:
         msg, rt = self.msg, self.rt
         if isinstance(data, _Missing):
             return _Pending(
@@ -271,39 +300,42 @@ class _BatchRun:
         except Exception as exc:  # a bug in a codec: this document fails, never the batch forever
             log.exception("document.open_failed", job_id=msg.job_id, doc_id=doc.doc_id)
             return _Pending(DocOutcome(doc.doc_id, DocStatus.failed, error=f"{type(exc).__name__}: {exc}"))
-        item = DocumentInput(
+        return DocumentInput(
             raw=opened.raw,
             collection=msg.collection,
             filename=doc.filename,
             content_type=opened.content_type,
             hints=opened.hints.over(msg.hints),
         )
-        record_id = self.verdicts[doc.doc_id].record_id
-        try:
-            outcome = process_document(
-                item, rt.pipeline, rt.ctx, record_id=record_id, job_id=msg.job_id, raw_key=doc.locator.raw_key
+
+    def _pending(self, doc: BatchDocument, result: Outcome | Exception) -> _Pending:
+        """A pipeline result as the outcome to record; an outage is raised for the batch."""
+        msg = self.msg
+        if isinstance(result, Exception):
+            if is_transient(result):
+                raise result
+            log.error(
+                "document.failed",
+                job_id=msg.job_id,
+                doc_id=doc.doc_id,
+                exc_info=(type(result), result, result.__traceback__),
             )
-        except SoftTimeLimitExceeded:
-            raise
-        except Exception as exc:
-            if is_transient(exc):
-                raise
-            log.exception("document.failed", job_id=msg.job_id, doc_id=doc.doc_id)
-            return _Pending(DocOutcome(doc.doc_id, DocStatus.failed, error=f"{type(exc).__name__}: {exc}"))
-        if outcome.status == DocStatus.stored:
-            assert outcome.record is not None
-            key = record_key(msg.collection, outcome.record.id)
-            body = outcome.record.model_dump_json().encode("utf-8")
+            error = f"{type(result).__name__}: {result}"
+            return _Pending(DocOutcome(doc.doc_id, DocStatus.failed, error=error))
+        if result.status == DocStatus.stored:
+            assert result.record is not None
+            key = record_key(msg.collection, result.record.id)
+            body = result.record.model_dump_json().encode("utf-8")
             return _Pending(
-                DocOutcome(doc.doc_id, DocStatus.stored, record_id=outcome.record.id, record_key=key), body
+                DocOutcome(doc.doc_id, DocStatus.stored, record_id=result.record.id, record_key=key), body
             )
         return _Pending(
             DocOutcome(
                 doc.doc_id,
-                outcome.status,
-                duplicate_of=outcome.duplicate_of,
-                similarity=outcome.similarity,
-                error=outcome.error,
+                result.status,
+                duplicate_of=result.duplicate_of,
+                similarity=result.similarity,
+                error=result.error,
             )
         )
 

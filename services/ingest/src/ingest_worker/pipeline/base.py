@@ -116,6 +116,28 @@ class Stage(Protocol):
     def __call__(self, doc: Article, ctx: StageContext) -> Article: ...
 
 
+@runtime_checkable
+class BatchStage(Protocol):
+    """A stage that does many documents' work at once where that pays (the dedup index: one
+    Redis round trip for a batch); ``Pipeline.run_batch`` gives it every live document."""
+
+    name: str
+
+    def __call__(self, doc: Article, ctx: StageContext) -> Article: ...
+
+    def run_batch(self, docs: Sequence[Article], ctx: StageContext) -> list[Article]: ...
+
+
+class Interrupted(Exception):
+    """``run_batch`` stopped on an exception the caller asked to see at once (a task's soft
+    time limit): ``position`` is the document it happened on."""
+
+    def __init__(self, position: int, cause: BaseException) -> None:
+        super().__init__(f"document {position}: {cause!r}")
+        self.position = position
+        self.cause = cause
+
+
 @contextmanager
 def time_limit(seconds: float | None, what: str) -> Iterator[None]:
     """Interrupts a runaway stage with SIGALRM; a no-op off the main thread or without a limit.
@@ -178,17 +200,63 @@ class Pipeline:
 
     def run(self, doc: Article, ctx: StageContext) -> Article:
         for step in self.stages:
-            stage = step.choose(doc) if isinstance(step, Route) else step
-            started = time.perf_counter()
-            with time_limit(ctx.stage_time_limit, stage.name):
-                result = stage(doc, ctx)
-            if result is None:  # a stage bug, never an input problem
-                raise TypeError(f"stage {stage.name!r} returned None")
-            doc = result
-            seconds = time.perf_counter() - started
-            doc.timings.append((stage.name, seconds * 1000.0))
-            if self.observe is not None:
-                self.observe(stage.name, seconds)
+            doc = self._step(step, doc, ctx)
             if doc.duplicate_of is not None:
                 break
         return doc
+
+    def run_batch(
+        self,
+        docs: Sequence[Article],
+        ctx: StageContext,
+        *,
+        stop_on: tuple[type[BaseException], ...] = (),
+    ) -> list[Article | Exception]:
+        """Stage by stage over many documents, with the same result per document as ``run``.
+
+        A ``BatchStage`` gets every live document at once; any other stage runs on each in
+        turn. A document a stage raises on (``Reject``, a bug, an outage) leaves the batch with
+        the exception in its place, and the others go on; the caller decides what each means.
+        A batch stage's exception is the whole batch's and propagates. An exception in
+        ``stop_on`` stops everything as ``Interrupted``.
+        """
+        results: list[Article | Exception] = list(docs)
+        for step in self.stages:
+            live = [i for i, r in enumerate(results) if isinstance(r, Article) and r.duplicate_of is None]
+            if not live:
+                break
+            if isinstance(step, BatchStage):
+                batch = [r for r in results if isinstance(r, Article) and r.duplicate_of is None]
+                started = time.perf_counter()
+                with time_limit(ctx.stage_time_limit, step.name):
+                    done = step.run_batch(batch, ctx)
+                share = (time.perf_counter() - started) / len(live)
+                for i, doc in zip(live, done, strict=True):
+                    results[i] = doc
+                    self._timed(doc, step.name, share)
+                continue
+            for i in live:
+                current = results[i]
+                assert isinstance(current, Article)
+                try:
+                    results[i] = self._step(step, current, ctx)
+                except stop_on as exc:
+                    raise Interrupted(i, exc) from exc
+                except Exception as exc:
+                    results[i] = exc
+        return results
+
+    def _step(self, step: Stage, doc: Article, ctx: StageContext) -> Article:
+        stage = step.choose(doc) if isinstance(step, Route) else step
+        started = time.perf_counter()
+        with time_limit(ctx.stage_time_limit, stage.name):
+            result = stage(doc, ctx)
+        if result is None:  # a stage bug, never an input problem
+            raise TypeError(f"stage {stage.name!r} returned None")
+        self._timed(result, stage.name, time.perf_counter() - started)
+        return result
+
+    def _timed(self, doc: Article, name: str, seconds: float) -> None:
+        doc.timings.append((name, seconds * 1000.0))
+        if self.observe is not None:
+            self.observe(name, seconds)

@@ -3,6 +3,7 @@
 from ingest_worker.pipeline.dedup.index import (
     DedupDecision,
     DedupIndex,
+    DedupItem,
     MemoryDedupIndex,
     RedisDedupIndex,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "BodyFingerprint",
     "DedupDecision",
     "DedupIndex",
+    "DedupItem",
     "Deduplicate",
     "Fingerprint",
     "MemoryDedupIndex",

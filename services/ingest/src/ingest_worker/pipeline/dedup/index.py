@@ -31,7 +31,7 @@ import numpy as np
 import redis
 
 from ingest_core.keys import RedisKeys
-from ingest_worker.pipeline.dedup.lua import CHECK_AND_ADD, MEMO_TTL, RECORD_DUPLICATE
+from ingest_worker.pipeline.dedup.lua import CHECK_AND_ADD, CHECK_AND_ADD_MANY, MEMO_TTL, RECORD_DUPLICATE
 from ingest_worker.pipeline.dedup.minhash import MAX_NUMBERS, NUM_BANDS, NUM_BINS, Fingerprint
 from ingest_worker.pipeline.dedup.verify import Candidate, absorb, decide
 
@@ -47,6 +47,15 @@ class DedupDecision:
     near_duplicates: list[tuple[str, float]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class DedupItem:
+    """One article to check: its record id, the normalised body's sha256, its fingerprint."""
+
+    record_id: str
+    content_sha256: str
+    fingerprint: Fingerprint | None = None
+
+
 class DedupIndex(Protocol):
     def check_and_add(
         self,
@@ -57,6 +66,12 @@ class DedupIndex(Protocol):
         *,
         now: float | None = None,
     ) -> DedupDecision: ...
+
+    def check_and_add_many(
+        self, collection: str, items: Sequence[DedupItem], *, now: float | None = None
+    ) -> list[DedupDecision]:
+        """The decisions of ``check_and_add`` called on each item in order."""
+        ...
 
 
 # --- the stored entry ------------------------------------------------------------------------
@@ -177,6 +192,14 @@ class MemoryDedupIndex:
             state.memo[record_id] = decision
         return decision
 
+    def check_and_add_many(
+        self, collection: str, items: Sequence[DedupItem], *, now: float | None = None
+    ) -> list[DedupDecision]:
+        return [
+            self.check_and_add(collection, i.record_id, i.content_sha256, i.fingerprint, now=now)
+            for i in items
+        ]
+
 
 @dataclass
 class _MemoryCollection:
@@ -259,6 +282,7 @@ class RedisDedupIndex:
         self.window_days = window_days
         self.shards = shards
         self._script = client.register_script(CHECK_AND_ADD)
+        self._check_many = client.register_script(CHECK_AND_ADD_MANY)
         self._record_duplicate = client.register_script(RECORD_DUPLICATE)
         self.round_trips = 0
 
@@ -276,28 +300,80 @@ class RedisDedupIndex:
         *,
         now: float | None = None,
     ) -> DedupDecision:
+        call = self._call(collection, DedupItem(record_id, content_sha256, fingerprint), now)
+        return self._settle(call, None)
+
+    def check_and_add_many(
+        self, collection: str, items: Sequence[DedupItem], *, now: float | None = None
+    ) -> list[DedupDecision]:
+        """One script call checks the items in order while each is simply kept (the common
+        case: a batch of new articles is one round trip); the first item with candidates or
+        an exact owner is settled as ``check_and_add`` would, then the rest go on."""
+        calls = [self._call(collection, item, now) for item in items]
+        decisions: list[DedupDecision] = []
+        while len(decisions) < len(calls):
+            rest = calls[len(decisions) :]
+            first = rest[0]
+            keys, args = first.keys[:6], [first.now, first.cutoff, self.shards, first.lsh_prefix]
+            for call in rest:
+                keys += call.keys[6:]
+                args += [call.sha, call.record_id, call.blob, len(call.bands), *call.bands]
+            self.round_trips += 1
+            replies: Sequence[Sequence[Any]] = self._check_many(keys=keys, args=args)
+            for call, reply in zip(rest, replies, strict=False):
+                decisions.append(self._settle(call, reply))
+        return decisions
+
+    def _call(self, collection: str, item: DedupItem, now: float | None) -> _Call:
         prefix = self.keys.dedup(collection)
         now_s = int(time.time() if now is None else now)
         cutoff = now_s - int(self.window_days * DAY) if self.window_days is not None else -1
-        fp = fingerprint or _empty_fingerprint()
-        bands = fp.band_keys() if fingerprint is not None else []
+        fp = item.fingerprint or _empty_fingerprint()
+        bands = fp.band_keys() if item.fingerprint is not None else []
         memo_today = f"{prefix}:memo:{time.strftime('%Y%m%d', time.gmtime(now_s))}"
         memo_before = f"{prefix}:memo:{time.strftime('%Y%m%d', time.gmtime(now_s - DAY))}"
         keys = [f"{prefix}:{name}" for name in ("exact", "entries", "seq", "added")]
         keys += [memo_today, memo_before]
         keys += [f"{prefix}:lsh:{self._shard(b)}" for b in bands]
-        sha = _sha128(content_sha256)
-        blob = encode_entry(record_id, sha, fp, now_s)
+        sha = _sha128(item.content_sha256)
+        return _Call(
+            prefix=prefix,
+            record_id=item.record_id,
+            fingerprint=fp,
+            bands=bands,
+            keys=keys,
+            sha=sha,
+            blob=encode_entry(item.record_id, sha, fp, now_s),
+            now=now_s,
+            cutoff=cutoff,
+        )
+
+    def _settle(self, call: _Call, reply: Sequence[Any] | None) -> DedupDecision:
+        """Runs the optimistic loop from ``reply`` (None: from the start): verify the blocking
+        candidates, try again with what was seen, until the article is decided."""
         verified: dict[int, Candidate] = {}
         seen = -1
         kept = DedupDecision()
+        fp, record_id = call.fingerprint, call.record_id
         while True:
-            self.round_trips += 1
-            memo = _memo_encode(kept) if kept.near_duplicates else ""
-            reply: Sequence[Any] = self._script(
-                keys=keys,
-                args=[sha, record_id, blob, now_s, cutoff, seen, self.shards, f"{prefix}:lsh:", memo, *bands],
-            )
+            if reply is None:
+                self.round_trips += 1
+                memo = _memo_encode(kept) if kept.near_duplicates else ""
+                reply = self._script(
+                    keys=call.keys,
+                    args=[
+                        call.sha,
+                        record_id,
+                        call.blob,
+                        call.now,
+                        call.cutoff,
+                        seen,
+                        self.shards,
+                        call.lsh_prefix,
+                        memo,
+                        *call.bands,
+                    ],
+                )
             status = int(reply[0])
             if status == 0:  # kept as canonical
                 return kept
@@ -315,10 +391,10 @@ class RedisDedupIndex:
             outcome = decide(fp, verified.values(), self.threshold, self.report_threshold)
             if outcome.duplicate_of is not None:
                 decision = DedupDecision(outcome.duplicate_of.record_id, outcome.similarity)
-                return self._remember(
-                    prefix, memo_today, record_id, decision, canonical=outcome.duplicate_of.handle, copy=fp
-                )
+                handle, memo_key = outcome.duplicate_of.handle, call.keys[4]
+                return self._remember(call.prefix, memo_key, record_id, decision, canonical=handle, copy=fp)
             kept = DedupDecision(near_duplicates=outcome.near_duplicates)
+            reply = None
 
     def _remember(
         self,
@@ -351,6 +427,25 @@ class RedisDedupIndex:
         return _memo_decode(stored)
 
 
+@dataclass(frozen=True)
+class _Call:
+    """One article's keys and arguments for the scripts, computed once per check."""
+
+    prefix: str
+    record_id: str
+    fingerprint: Fingerprint
+    bands: list[bytes]
+    keys: list[str]
+    sha: bytes
+    blob: bytes
+    now: int
+    cutoff: int
+
+    @property
+    def lsh_prefix(self) -> str:
+        return f"{self.prefix}:lsh:"
+
+
 def _memo_encode(decision: DedupDecision) -> str:
     return json.dumps([decision.duplicate_of, decision.similarity, decision.near_duplicates])
 
@@ -364,6 +459,7 @@ __all__ = [
     "NUM_BANDS",
     "DedupDecision",
     "DedupIndex",
+    "DedupItem",
     "MemoryDedupIndex",
     "RedisDedupIndex",
     "decode_entry",

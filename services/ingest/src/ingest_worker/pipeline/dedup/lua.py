@@ -68,100 +68,148 @@ def _render(script: str) -> str:
     )
 
 
+_CHECK = """
+-- One article's check-and-insert. K: exact, entries, seq, added, memo today, memo yesterday.
+-- A: sha, rid, entry, now, cutoff, seen, shards, prefix, memo. BK/BF: band shard keys/fields.
+local function check(K, A, BK, BF)
+  local cutoff = tonumber(A.cutoff)
+  local seen = tonumber(A.seen)
+  local nbands = #BF
+
+  local memo = redis.call('HGET', K[5], A.rid) or redis.call('HGET', K[6], A.rid)
+  if memo then return {1, memo} end
+
+  local function alive(h)
+    if cutoff < 0 then return true end
+    local t = redis.call('ZSCORE', K[4], h)
+    return t ~= false and tonumber(t) >= cutoff
+  end
+
+  local owner = redis.call('HGET', K[1], A.sha)
+  local owner_handle, owner_entry = 0, ''
+  if owner and alive(owner) then
+    local e = redis.call('HGET', K[2], owner)
+    if e then owner_handle, owner_entry = tonumber(owner), e end
+  end
+
+  local out = {}
+  local found = {}
+  for i = 1, nbands do
+    local v = redis.call('HGET', BK[i], BF[i])
+    if v then
+      for j = 1, #v, 4 do
+        local h = read_u32(v, j)
+        if not found[h] then
+          found[h] = true
+          if alive(h) then
+            local e = redis.call('HGET', K[2], h)
+            if e and read_u32(e, 6) > seen then
+              out[#out + 1] = h
+              out[#out + 1] = e
+            end
+          end
+        end
+      end
+    end
+  end
+
+  if owner_handle > 0 or #out > 0 then
+    local reply = {2, tonumber(redis.call('GET', K[3]) or '0'), owner_handle, owner_entry}
+    for k = 1, #out do reply[#reply + 1] = out[k] end
+    return reply
+  end
+
+  local h = redis.call('INCR', K[3])
+  local hb = u32(h)
+  local entry = string.sub(A.entry, 1, 5) .. hb .. string.sub(A.entry, 10)
+  redis.call('HSET', K[2], h, entry)
+  redis.call('HSET', K[1], A.sha, h)
+  if A.memo ~= '' then
+    redis.call('HSET', K[5], A.rid, A.memo)
+    redis.call('EXPIRE', K[5], __MEMO_TTL__)
+  end
+  for i = 1, nbands do
+    local v = redis.call('HGET', BK[i], BF[i]) or ''
+    redis.call('HSET', BK[i], BF[i], v .. hb)
+  end
+
+  if cutoff >= 0 then
+    redis.call('ZADD', K[4], tonumber(A.now), h)
+    local shards = tonumber(A.shards)
+    local old = redis.call('ZRANGEBYSCORE', K[4], '-inf', '(' .. cutoff, 'LIMIT', 0, 4)
+    for _, oh in ipairs(old) do
+      local e = redis.call('HGET', K[2], oh)
+      if e then
+        local sha = string.sub(e, 15, 30)
+        if redis.call('HGET', K[1], sha) == oh then redis.call('HDEL', K[1], sha) end
+        local ob = u32(tonumber(oh))
+        local sig = string.sub(e, SIG, SIG_END)
+        for band = 1, #LAYOUT do
+          local field = band_field(sig, band)
+          local key = shard_key(A.prefix, shards, field)
+          local v = redis.call('HGET', key, field)
+          if v then
+            local kept = {}
+            for j = 1, #v, 4 do
+              local chunk = string.sub(v, j, j + 3)
+              if chunk ~= ob then kept[#kept + 1] = chunk end
+            end
+            if #kept == 0 then redis.call('HDEL', key, field)
+            else redis.call('HSET', key, field, table.concat(kept)) end
+          end
+        end
+        redis.call('HDEL', K[2], oh)
+      end
+      redis.call('ZREM', K[4], oh)
+    end
+  end
+  return {0, h}
+end
+"""
+
 CHECK_AND_ADD = _render(
-    """
-local cutoff = tonumber(ARGV[5])
-local seen = tonumber(ARGV[6])
-local nbands = #KEYS - 6
-
-local memo = redis.call('HGET', KEYS[5], ARGV[2]) or redis.call('HGET', KEYS[6], ARGV[2])
-if memo then return {1, memo} end
-
-local function alive(h)
-  if cutoff < 0 then return true end
-  local t = redis.call('ZSCORE', KEYS[4], h)
-  return t ~= false and tonumber(t) >= cutoff
+    _CHECK
+    + """
+local BK, BF = {}, {}
+for i = 1, #KEYS - 6 do
+  BK[i] = KEYS[6 + i]
+  BF[i] = ARGV[9 + i]
 end
+return check({KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]},
+             {sha = ARGV[1], rid = ARGV[2], entry = ARGV[3], now = ARGV[4], cutoff = ARGV[5],
+              seen = ARGV[6], shards = ARGV[7], prefix = ARGV[8], memo = ARGV[9]}, BK, BF)
+"""
+)
 
-local owner = redis.call('HGET', KEYS[1], ARGV[1])
-local owner_handle, owner_entry = 0, ''
-if owner and alive(owner) then
-  local e = redis.call('HGET', KEYS[2], owner)
-  if e then owner_handle, owner_entry = tonumber(owner), e end
-end
-
-local out = {}
-local found = {}
-for i = 1, nbands do
-  local v = redis.call('HGET', KEYS[6 + i], ARGV[9 + i])
-  if v then
-    for j = 1, #v, 4 do
-      local h = read_u32(v, j)
-      if not found[h] then
-        found[h] = true
-        if alive(h) then
-          local e = redis.call('HGET', KEYS[2], h)
-          if e and read_u32(e, 6) > seen then
-            out[#out + 1] = h
-            out[#out + 1] = e
-          end
-        end
-      end
-    end
+# KEYS: 1-6 as CHECK_AND_ADD's, then every article's band shard keys, article after article.
+# ARGV: 1 now, 2 cutoff, 3 shard count, 4 LSH key prefix, then per article: sha128, record
+# id, packed entry, band count n, then its n band keys (nothing is verified yet: seen is -1,
+# and no decision is memoised with a kept article).
+# Checks the articles in order, each as CHECK_AND_ADD would, and stops after the first that is
+# not simply kept or memoised ({2, ...}: the caller verifies its candidates, settles it with
+# CHECK_AND_ADD, then sends the rest): the outcome is that of one call per article in order.
+# Reply: one CHECK_AND_ADD reply per article checked.
+CHECK_AND_ADD_MANY = _render(
+    _CHECK
+    + """
+local K = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]}
+local replies = {}
+local at, key_at = 5, 7
+while at <= #ARGV do
+  local n = tonumber(ARGV[at + 3])
+  local BK, BF = {}, {}
+  for i = 1, n do
+    BK[i] = KEYS[key_at + i - 1]
+    BF[i] = ARGV[at + 3 + i]
   end
+  local reply = check(K, {sha = ARGV[at], rid = ARGV[at + 1], entry = ARGV[at + 2], now = ARGV[1],
+                          cutoff = ARGV[2], seen = -1, shards = ARGV[3], prefix = ARGV[4],
+                          memo = ''}, BK, BF)
+  replies[#replies + 1] = reply
+  if reply[1] == 2 then break end
+  at, key_at = at + 4 + n, key_at + n
 end
-
-if owner_handle > 0 or #out > 0 then
-  local reply = {2, tonumber(redis.call('GET', KEYS[3]) or '0'), owner_handle, owner_entry}
-  for k = 1, #out do reply[#reply + 1] = out[k] end
-  return reply
-end
-
-local h = redis.call('INCR', KEYS[3])
-local hb = u32(h)
-local entry = string.sub(ARGV[3], 1, 5) .. hb .. string.sub(ARGV[3], 10)
-redis.call('HSET', KEYS[2], h, entry)
-redis.call('HSET', KEYS[1], ARGV[1], h)
-if ARGV[9] ~= '' then
-  redis.call('HSET', KEYS[5], ARGV[2], ARGV[9])
-  redis.call('EXPIRE', KEYS[5], __MEMO_TTL__)
-end
-for i = 1, nbands do
-  local v = redis.call('HGET', KEYS[6 + i], ARGV[9 + i]) or ''
-  redis.call('HSET', KEYS[6 + i], ARGV[9 + i], v .. hb)
-end
-
-if cutoff >= 0 then
-  redis.call('ZADD', KEYS[4], tonumber(ARGV[4]), h)
-  local shards = tonumber(ARGV[7])
-  local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', '(' .. cutoff, 'LIMIT', 0, 4)
-  for _, oh in ipairs(old) do
-    local e = redis.call('HGET', KEYS[2], oh)
-    if e then
-      local sha = string.sub(e, 15, 30)
-      if redis.call('HGET', KEYS[1], sha) == oh then redis.call('HDEL', KEYS[1], sha) end
-      local ob = u32(tonumber(oh))
-      local sig = string.sub(e, SIG, SIG_END)
-      for band = 1, #LAYOUT do
-        local field = band_field(sig, band)
-        local key = shard_key(ARGV[8], shards, field)
-        local v = redis.call('HGET', key, field)
-        if v then
-          local kept = {}
-          for j = 1, #v, 4 do
-            local chunk = string.sub(v, j, j + 3)
-            if chunk ~= ob then kept[#kept + 1] = chunk end
-          end
-          if #kept == 0 then redis.call('HDEL', key, field)
-          else redis.call('HSET', key, field, table.concat(kept)) end
-        end
-      end
-      redis.call('HDEL', KEYS[2], oh)
-    end
-    redis.call('ZREM', KEYS[4], oh)
-  end
-end
-return {0, h}
+return replies
 """
 )
 

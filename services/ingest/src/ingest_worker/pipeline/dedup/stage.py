@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ingest_worker.pipeline.base import Article, StageContext
+from ingest_worker.pipeline.dedup.index import DedupDecision, DedupItem
 from ingest_worker.pipeline.dedup.minhash import fingerprint, simhash
 
 
@@ -27,14 +30,22 @@ class Deduplicate:
     name = "dedup"
 
     def __call__(self, doc: Article, ctx: StageContext) -> Article:
+        return self.run_batch([doc], ctx)[0]
+
+    def run_batch(self, docs: Sequence[Article], ctx: StageContext) -> list[Article]:
+        """One index call per collection for the whole batch, decisions in document order."""
         if not ctx.dedup_enabled or ctx.dedup_index is None:
-            return doc
-        if not doc.record_id or not doc.content_sha256:
-            raise ValueError("dedup needs the record id and the normalised body's sha256")
-        decision = ctx.dedup_index.check_and_add(
-            doc.collection, doc.record_id, doc.content_sha256, fingerprint(doc.body)
-        )
-        doc.duplicate_of = decision.duplicate_of
-        doc.similarity = decision.similarity
-        doc.near_duplicates = list(decision.near_duplicates)
-        return doc
+            return list(docs)
+        by_collection: dict[str, list[Article]] = {}
+        for doc in docs:
+            if not doc.record_id or not doc.content_sha256:
+                raise ValueError("dedup needs the record id and the normalised body's sha256")
+            by_collection.setdefault(doc.collection, []).append(doc)
+        for collection, group in by_collection.items():
+            items = [DedupItem(d.record_id or "", d.content_sha256 or "", fingerprint(d.body)) for d in group]
+            decisions: list[DedupDecision] = ctx.dedup_index.check_and_add_many(collection, items)
+            for doc, decision in zip(group, decisions, strict=True):
+                doc.duplicate_of = decision.duplicate_of
+                doc.similarity = decision.similarity
+                doc.near_duplicates = list(decision.near_duplicates)
+        return list(docs)
