@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     s3_access_key_id: str | None = Field(None, description="S3 key id; None: boto3's default chain.")
     s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key.")
     s3_bucket: str = Field("ingest", description="Bucket holding raw/, records/, jobs/.")
+    s3_fast_requests: bool = Field(
+        True,
+        description="Object GETs and PUTs as plain signed HTTP requests (a third of boto3's CPU) when "
+        "the endpoint and keys are set; false: everything through boto3.",
+    )
     s3_create_bucket: bool = Field(
         True, description="Create the bucket at start-up when missing (local and tests)."
     )

@@ -15,6 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ingest_core.errors import NotFound, StorageError
+from ingest_core.s3_requests import S3Requests
 from ingest_core.settings import Settings
 
 if TYPE_CHECKING:
@@ -22,6 +23,13 @@ if TYPE_CHECKING:
 
 _PRECONDITION_CODES = {"PreconditionFailed", "412", "ConditionalRequestConflict"}
 _MISSING_CODES = {"NoSuchKey", "404", "NotFound"}
+
+
+def _patience(settings: Settings, interactive: bool) -> tuple[int, float, float]:
+    """(attempts in all, connect timeout, read timeout) for requests someone waits on, or not."""
+    if interactive:
+        return 2, settings.s3_interactive_timeout, settings.s3_interactive_timeout
+    return 5, 5.0, 30.0
 
 
 def make_s3_client(settings: Settings, *, interactive: bool = False) -> S3Client:
@@ -33,19 +41,12 @@ def make_s3_client(settings: Settings, *, interactive: bool = False) -> S3Client
     stopped store gives a quick 503 instead of a request hanging for minutes.
     """
     secret = settings.s3_secret_access_key
-    if interactive:
-        timeout = settings.s3_interactive_timeout
-        patience: dict[str, Any] = {
-            "retries": {"total_max_attempts": 2, "mode": "standard"},
-            "connect_timeout": timeout,
-            "read_timeout": timeout,
-        }
-    else:
-        patience = {
-            "retries": {"max_attempts": 4, "mode": "standard"},
-            "connect_timeout": 5,
-            "read_timeout": 30,
-        }
+    attempts, connect, read = _patience(settings, interactive)
+    patience: dict[str, Any] = {
+        "retries": {"total_max_attempts": attempts, "mode": "standard"},
+        "connect_timeout": connect,
+        "read_timeout": read,
+    }
     return boto3.client(
         "s3",
         endpoint_url=settings.s3_endpoint_url,
@@ -62,16 +63,44 @@ class PutResult:
     created: bool  # False: the key existed already and nothing was written
 
 
-class ObjectStore:
-    """The bucket, seen as the service uses it."""
+def make_s3_requests(settings: Settings, *, interactive: bool = False) -> S3Requests | None:
+    """The lean GET/PUT path (``s3_requests``) when the settings name an endpoint and keys;
+    None otherwise (boto3's credential chain: instance roles, profiles) or when turned off."""
+    secret = settings.s3_secret_access_key
+    if not (settings.s3_fast_requests and settings.s3_endpoint_url and settings.s3_access_key_id and secret):
+        return None
+    attempts, connect, read = _patience(settings, interactive)
+    return S3Requests(
+        endpoint_url=settings.s3_endpoint_url,
+        bucket=settings.s3_bucket,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=secret.get_secret_value(),
+        region=settings.s3_region,
+        max_attempts=attempts,
+        connect_timeout=connect,
+        read_timeout=read,
+    )
 
-    def __init__(self, client: S3Client, bucket: str) -> None:
+
+class ObjectStore:
+    """The bucket, seen as the service uses it.
+
+    Single-object reads and writes of bytes go through ``requests`` when given (the hot path:
+    a record PUT per document); everything else, and all of it without one, through boto3.
+    """
+
+    def __init__(self, client: S3Client, bucket: str, requests: S3Requests | None = None) -> None:
         self.client = client
         self.bucket = bucket
+        self.requests = requests
 
     @classmethod
     def from_settings(cls, settings: Settings, *, interactive: bool = False) -> ObjectStore:
-        return cls(make_s3_client(settings, interactive=interactive), settings.s3_bucket)
+        return cls(
+            make_s3_client(settings, interactive=interactive),
+            settings.s3_bucket,
+            make_s3_requests(settings, interactive=interactive),
+        )
 
     def ensure_bucket(self) -> None:
         try:
@@ -111,7 +140,10 @@ class ObjectStore:
         if metadata:
             kwargs["Metadata"] = metadata
         try:
-            self.client.put_object(**kwargs)
+            if self.requests is not None and isinstance(body, bytes) and not metadata:
+                self.requests.put(key, body, content_type=content_type, if_none_match=True)
+            else:
+                self.client.put_object(**kwargs)
         except ClientError as exc:
             if _code(exc) in _PRECONDITION_CODES:
                 return PutResult(key, created=False)
@@ -120,10 +152,15 @@ class ObjectStore:
 
     def put(self, key: str, body: bytes, *, content_type: str = "application/json") -> None:
         """Unconditional write, for summaries that may be rewritten with newer content."""
+        if self.requests is not None:
+            self.requests.put(key, body, content_type=content_type)
+            return
         self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
 
     def get(self, key: str) -> bytes:
         try:
+            if self.requests is not None:
+                return self.requests.get(key)
             response = self.client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
             if _code(exc) in _MISSING_CODES:
@@ -137,6 +174,8 @@ class ObjectStore:
         if end <= start:
             return b""
         try:
+            if self.requests is not None:
+                return self.requests.get(key, (start, end))
             response = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end - 1}")
         except ClientError as exc:
             if _code(exc) in _MISSING_CODES:
