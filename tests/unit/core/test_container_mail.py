@@ -126,3 +126,12 @@ def test_a_message_too_deep_or_too_wide_to_scan_is_one_rejected_document(
         body = ("From: a@example.org\r\nContent-Type: multipart/mixed; boundary=w\r\n\r\n" + parts).encode()
     [part] = _split(name, body)[1]
     assert reason in (part.rejected_reason or "")
+
+
+def test_a_message_sent_without_a_name_keeps_its_body_unnamed_and_names_its_attachments() -> None:
+    body = samples.mail("s", ["Body."], {"report.pdf": (PDF, "application/pdf")})
+    upload = Upload(None, "message/rfc822", io.BytesIO(body))
+    upload.measure()
+    parts = split(upload, LIMITS)
+    assert [p.filename for p in parts] == [None, "message.eml!report.pdf"]
+    assert parts[0].source is None and _open(upload, parts[1]).raw == PDF

@@ -104,9 +104,9 @@ class MailReader(Reader):
         if bodies:
             end = max(leaf.end for leaf in bodies)
             if end > limits.max_file_bytes:
-                yield too_large(container, end, limits)
-            else:
-                yield Part(container, "message/rfc822", 0, end)
+                yield too_large(upload.filename, end, limits)
+            else:  # named as the upload: the message's own document, never expanded again
+                yield Part(upload.filename, "message/rfc822", 0, end)
         if len(attachments) > limits.max_members:
             yield Part(
                 member_name(container, "attachments"),

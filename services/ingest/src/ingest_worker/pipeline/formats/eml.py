@@ -1,5 +1,8 @@
 """Email messages (stdlib ``email``): the text body, or the HTML one when there is no text;
-``Subject`` → title, ``Date`` → publication date, ``Message-ID`` → external id."""
+``Subject`` → title, ``Date`` → publication date, ``Message-ID`` → external id.
+
+Attachments never reach this reader: ``ingest_core.containers.mail`` splits them off as
+documents of their own; what comes here is the message up to its body."""
 
 from __future__ import annotations
 
