@@ -296,12 +296,56 @@ def eml(subject: str, paragraphs: list[str], *, when: datetime, message_id: str,
     return bytes(message)
 
 
+def mail(
+    subject: str,
+    paragraphs: list[str],
+    attachments: dict[str, tuple[bytes, str]],
+    *,
+    when: datetime = datetime(2024, 5, 1, 9, 30, tzinfo=UTC),
+    message_id: str = "with-attachments@example.org",
+) -> bytes:
+    """An e-mail with a text body (when ``paragraphs``) and attachments: name → (bytes, type)."""
+    message = EmailMessage()
+    message["From"] = "Desk <desk@example.org>"
+    message["To"] = "news@example.org"
+    message["Subject"] = subject
+    message["Date"] = format_datetime(when)
+    message["Message-ID"] = f"<{message_id}>"
+    if paragraphs:
+        message.set_content("\n\n".join(paragraphs))
+    else:
+        message.make_mixed()
+    for name, (body, media_type) in attachments.items():
+        maintype, _, subtype = media_type.partition("/")
+        if maintype == "text":
+            message.add_attachment(body.decode(), subtype=subtype, filename=name, cte="quoted-printable")
+        else:
+            message.add_attachment(body, maintype=maintype, subtype=subtype, filename=name)
+    return bytes(message)
+
+
 def zipped(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, body in members.items():
             archive.writestr(name, body)
     return buffer.getvalue()
+
+
+def encrypted(archive: bytes) -> bytes:
+    """A one-member zip whose general-purpose flags say ZipCrypto, as an encrypted zip's do."""
+    data = bytearray(archive)
+    data[data.find(b"PK\x03\x04") + 6] |= 0x1
+    data[data.find(b"PK\x01\x02") + 8] |= 0x1
+    return bytes(data)
+
+
+def nested_zips(levels: int, member: str, body: bytes) -> bytes:
+    """``member`` inside ``levels`` zips: the file holds level2.zip, which holds level3.zip …"""
+    for level in range(levels, 1, -1):
+        body = zipped({member: body})
+        member = f"level{level}.zip"
+    return zipped({member: body})
 
 
 WHEN = datetime(2024, 5, 1, 9, 30, tzinfo=UTC)
@@ -369,4 +413,62 @@ def every_format() -> dict[str, bytes]:
         "memo.docx": docx("Council memo", story("Memo")),
         "notes.md": markdown("Park cleanup", story("Park"), date="2024-04-02", url="https://md.example/park"),
         "letter.eml": eml("School results", story("School"), when=WHEN, message_id="m-1@example.org"),
+    }
+
+
+def nested_formats() -> dict[str, bytes]:
+    """Files whose formats nest (attachments, archives in archives), each article distinct."""
+    inner_warc = warc(
+        [("https://nest.example/w", "text/html", html_page("Tram line opens", story("Tram")))], gzip=True
+    )
+    attached_zip = zipped(
+        {
+            "brief.md": markdown(
+                "Library hours", story("Library"), date="2024-04-03", url="https://md.example/lib"
+            ),
+            "crawl.warc.gz": inner_warc,
+        }
+    )
+    letter = mail(
+        "Weekly digest",
+        story("Digest"),
+        {
+            "report.pdf": (pdf([[*wrapped(story("Harvest", 2))]], title="Harvest report"), "application/pdf"),
+            "memo.docx": (
+                docx("Water memo", story("Water")),
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            ),
+            "page.html": (html_page("Clinic reopens", story("Clinic")).encode(), "text/html"),
+            "bundle.zip": (attached_zip, "application/zip"),
+            "logo.png": (b"\x89PNG\r\n\x1a\n" + bytes(64), "image/png"),
+        },
+        message_id="digest@example.org",
+    )
+    forwarded = mail(
+        "Fwd: paper",
+        [],
+        {"paper.pdf": (pdf([[*wrapped(story("Bridge", 2))]], title="Bridge survey"), "application/pdf")},
+        message_id="fwd@example.org",
+    )
+    return {
+        "digest.eml": letter,
+        "box.zip": zipped({"in/fwd.eml": forwarded, "note.txt": "\n\n".join(story("Orchard")).encode()}),
+        "deep.zip": nested_zips(3, "story.txt", "\n\n".join(story("Canal")).encode()),
+    }
+
+
+def hostile_nested_formats() -> dict[str, bytes]:
+    """Nesting that must end in rejected documents with reasons, never a failed batch."""
+    return {
+        "toodeep.zip": nested_zips(4, "story.txt", "\n\n".join(story("Quarry")).encode()),
+        # says base64, starts as base64, then is not: refused, never read as garbage
+        "badb64.eml": mail(
+            "Broken", [], {"scan.pdf": (b"%PDF-1.4 lying", "application/pdf")}, message_id="b@example.org"
+        ).replace(b"JVBERi0xLjQgbHlpbmc=", b"JVBERi0xLjQgbHlpbmc=%%not*base64%%"),
+        "locked.eml": mail(
+            "Locked",
+            [],
+            {"secret.zip": (encrypted(zipped({"secret.txt": b"hidden words"})), "application/zip")},
+            message_id="l@example.org",
+        ),
     }

@@ -90,7 +90,7 @@ def test_a_raw_body_of_each_new_type_is_accepted(
         assert job["documents"] and {d["status"] for d in job["documents"]} <= {"stored", "duplicate"}, job
 
 
-def test_containers_inside_a_zip_are_expanded_one_level_online_as_offline(
+def test_containers_inside_a_zip_are_expanded_online_as_offline(
     api: httpx.Client, collection: str, wait_job: WaitJob, tmp_path: Path
 ) -> None:
     files = samples.every_format()
@@ -122,3 +122,34 @@ def test_containers_inside_a_zip_are_expanded_one_level_online_as_offline(
     ]
     rejected = next(d for d in job["documents"] if d["filename"] == "bundle.zip!config.json")
     assert rejected["status"] == "rejected" and "JSON without text or html" in rejected["error"]
+
+
+def test_nested_formats_give_the_same_documents_online_and_offline(
+    api: httpx.Client, collection: str, wait_job: WaitJob, tmp_path: Path
+) -> None:
+    files = {**samples.nested_formats(), **samples.hostile_nested_formats()}
+    response = api.post(
+        "/v1/documents",
+        files=[("files", (name, body, "application/octet-stream")) for name, body in files.items()],
+        data={"collection": collection},
+    )
+    assert response.status_code == 202, response.text
+    job = wait_job(api, response.json()["id"])
+    online = _online(api, job)
+    for name, body in files.items():
+        (tmp_path / name).write_bytes(body)
+    assert online == _offline(tmp_path)
+    assert online["digest.eml"] == ("stored", "digest@example.org", "Weekly digest")
+    assert online["digest.eml!report.pdf"][::2] == ("stored", "Harvest report")
+    assert online["box.zip!in/fwd.eml!paper.pdf"][::2] == ("stored", "Bridge survey")
+    assert online["digest.eml!bundle.zip!crawl.warc.gz!3"][::2] == ("stored", "Tram line opens")
+    assert online["deep.zip!level2.zip!level3.zip!story.txt"][0] == "stored"
+    errors = {doc["filename"]: doc["error"] for doc in job["documents"] if doc["status"] == "rejected"}
+    assert sorted(errors) == [
+        "badb64.eml!scan.pdf",
+        "locked.eml!secret.zip!secret.txt",
+        "toodeep.zip!level2.zip!level3.zip!level4.zip",
+    ]
+    assert "not valid base64" in errors["badb64.eml!scan.pdf"]
+    assert "nested too deeply" in errors["toodeep.zip!level2.zip!level3.zip!level4.zip"]
+    assert job["status"] != "failed" and job["counts"]["failed"] == 0

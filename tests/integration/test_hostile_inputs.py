@@ -187,12 +187,7 @@ def zip_symlink() -> bytes:
 
 def zip_encrypted() -> bytes:
     """A member whose general-purpose flag says it is encrypted (ZipCrypto)."""
-    data = bytearray(zip_of({"secret.txt": TEXT.encode()}))
-    local = data.find(b"PK\x03\x04")
-    central = data.find(b"PK\x01\x02")
-    data[local + 6] |= 0x1
-    data[central + 8] |= 0x1
-    return bytes(data)
+    return samples.encrypted(zip_of({"secret.txt": TEXT.encode()}))
 
 
 def zip_nested(levels: int) -> bytes:
@@ -923,7 +918,49 @@ CASES: list[Case] = [
     ),
     case("zip-backslash-traversal", upload("win.zip", zip_of({"..\\..\\x.txt": TEXT.encode()})), docs=STORED),
     case("zip-symlink-member", upload("link.zip", zip_symlink()), docs=FINISHED),
-    case("zip-in-zip-in-zip", upload("nest.zip", zip_nested(3)), docs=REJECTED),
+    case("zip-in-zip-in-zip", upload("nest.zip", zip_nested(3)), docs=STORED, min_documents=1),
+    case(
+        "zip-nested-past-the-cap",
+        upload("nest.zip", zip_nested(4)),
+        docs=REJECTED,
+        reason="nested too deeply",
+    ),
+    case(
+        "zip-nested-twenty-deep",
+        upload("nest.zip", zip_nested(20)),
+        docs=REJECTED,
+        reason="nested too deeply",
+    ),
+    case(
+        "eml-attachment-lying-base64",
+        upload("badb64.eml", samples.hostile_nested_formats()["badb64.eml"]),
+        docs=REJECTED,
+        reason="not valid base64",
+    ),
+    case(
+        "eml-attachment-encrypted-zip",
+        upload("locked.eml", samples.hostile_nested_formats()["locked.eml"]),
+        docs=REJECTED,
+        reason="encrypted",
+    ),
+    case(
+        "eml-attachment-nested-past-the-cap",
+        upload(
+            "deep.eml",
+            samples.mail("Deep", [], {"nest.zip": (zip_nested(3), "application/zip")}, message_id="d@e.org"),
+        ),
+        docs=REJECTED,
+        reason="nested too deeply",
+    ),
+    case(
+        "eml-attachment-zip-bomb",
+        upload(
+            "bomb.eml",
+            samples.mail("Bomb", [], {"z.zip": (zip_of({"z.txt": bytes(5_000_000)}), "application/zip")}),
+        ),
+        docs=REJECTED,
+        reason="zip bomb",
+    ),
     case(
         "zip-truncated",
         upload("cut.zip", zip_of({"a.txt": TEXT.encode(), "b.txt": LATIN.encode()})[:-40]),

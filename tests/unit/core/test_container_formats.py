@@ -1,4 +1,4 @@
-"""The container readers beyond zip and tar: WARC, feeds, JSON; one table, one level of nesting,
+"""The container readers beyond zip and tar: WARC, feeds, JSON; one table, nesting,
 and hostile inputs that become rejected documents with a reason."""
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def _pages() -> list[tuple[str, str, str]]:
 
 
 def test_the_readers_are_one_table_and_each_kind_is_found_by_name_type_or_first_bytes() -> None:
-    assert [reader.kind for reader in READERS] == ["zip", "tar", "warc", "jsonl", "json", "feed"]
+    assert [reader.kind for reader in READERS] == ["zip", "tar", "warc", "jsonl", "json", "feed", "eml"]
+    assert kind_of(_upload("letter.eml", b"")) == "eml"
+    assert kind_of(_upload("upload", samples.eml("S", ["p"], when=samples.WHEN, message_id="m"))) == "eml"
     assert kind_of(_upload("x.warc.gz", b"")) == "warc"
     assert kind_of(_upload("upload", samples.warc(_pages(), gzip=True))) == "warc"
     assert kind_of(_upload("upload", samples.warc(_pages(), gzip=False))) == "warc"
@@ -174,7 +176,7 @@ def test_json_nested_a_hundred_thousand_deep_is_rejected_quickly() -> None:
     assert time.monotonic() - started < 5
 
 
-def test_a_container_inside_a_zip_is_expanded_one_level_and_stored_as_its_own_object() -> None:
+def test_a_container_inside_a_zip_is_expanded_and_stored_as_its_own_object() -> None:
     feed = samples.rss([("g-1", "Inside", "https://e.org/1", "<p>Inner item.</p>")])
     crawl = samples.warc(_pages(), gzip=True)
     inner_zip = samples.zipped({"deep.txt": b"text"})
@@ -194,7 +196,7 @@ def test_a_container_inside_a_zip_is_expanded_one_level_and_stored_as_its_own_ob
         "bundle.zip!crawl.warc.gz!3",
         "bundle.zip!crawl.warc.gz!5",
         "bundle.zip!note.txt",
-        "bundle.zip!inner.zip",  # one level only: an archive in an archive stays one document
+        "bundle.zip!inner.zip!deep.txt",  # an archive in an archive is expanded too
         "bundle.zip!cfg.json",
     ]
     by_name = {p.filename: p for p in parts}

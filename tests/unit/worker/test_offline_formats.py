@@ -71,3 +71,39 @@ def test_a_warc_and_a_feed_inside_a_zip_are_read_one_level_deep(tmp_path: Path) 
     ]
     assert {row["status"] for row in rows.values()} == {"stored"}
     assert rows["bundle.zip!daily.rss!2"]["record"]["title"] == "Market day returns"
+
+
+def test_nested_formats_give_their_documents_offline_and_hostile_nesting_is_rejected(tmp_path: Path) -> None:
+    for name, body in {**samples.nested_formats(), **samples.hostile_nested_formats()}.items():
+        (tmp_path / name).write_bytes(body)
+    rows = _rows([tmp_path], tmp_path)
+    status = {name: row["status"] for name, row in rows.items()}
+    assert status == {
+        "badb64.eml!scan.pdf": "rejected",
+        "box.zip!in/fwd.eml!paper.pdf": "stored",
+        "box.zip!note.txt": "stored",
+        "deep.zip!level2.zip!level3.zip!story.txt": "stored",
+        "digest.eml": "stored",
+        "digest.eml!bundle.zip!brief.md": "stored",
+        "digest.eml!bundle.zip!crawl.warc.gz!3": "stored",
+        "digest.eml!memo.docx": "stored",
+        "digest.eml!page.html": "stored",
+        "digest.eml!report.pdf": "stored",
+        "locked.eml!secret.zip!secret.txt": "rejected",
+        "toodeep.zip!level2.zip!level3.zip!level4.zip": "rejected",
+    }
+    titles = {name: (row["record"] or {}).get("title") for name, row in rows.items()}
+    assert titles["digest.eml"] == "Weekly digest" and titles["digest.eml!report.pdf"] == "Harvest report"
+    assert (
+        titles["digest.eml!memo.docx"] == "Water memo"
+        and titles["box.zip!in/fwd.eml!paper.pdf"] == "Bridge survey"
+    )
+    body = rows["digest.eml"]["record"]
+    assert body["source"]["external_id"] == "digest@example.org" and body["published_at"].startswith(
+        "2024-05-01"
+    )
+    assert "Harvest" not in body["text"]  # the attachments are documents of their own, not the body
+    errors = {name: row["error"] for name, row in rows.items() if row["status"] == "rejected"}
+    assert "not valid base64" in errors["badb64.eml!scan.pdf"]
+    assert errors["locked.eml!secret.zip!secret.txt"] == "encrypted archive member"
+    assert "nested too deeply" in errors["toodeep.zip!level2.zip!level3.zip!level4.zip"]

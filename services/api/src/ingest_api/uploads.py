@@ -42,8 +42,9 @@ class FormMeta:
 class PlannedFile:
     """One uploaded file as it will be stored, and the documents it holds.
 
-    A container inside an archive (a WARC in a zip) is stored as an object of its own: its
-    items are ranges of that object (``Part.source``), under its own content address.
+    A container inside another (a WARC in a zip, a zip attached to an e-mail) is stored as an
+    object of its own: its items are ranges of that object (``Part.source``), under its own
+    content address.
     """
 
     stored: Upload

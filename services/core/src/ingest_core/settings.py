@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     max_archive_ratio: float = Field(
         200.0, description="Largest expanded/compressed ratio of an archive (zip bombs)."
     )
+    max_nesting_depth: int = Field(
+        3,
+        ge=1,
+        description="Most containers a document may sit inside (a PDF in an e-mail in a zip is 2); "
+        "a container deeper than this is rejected.",
+    )
     max_container_parse_bytes: int = Field(
         64 * 1024 * 1024,
         description="Largest container read whole to find its documents (a JSON file, a feed).",

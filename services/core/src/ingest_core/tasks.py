@@ -19,10 +19,11 @@ PROCESS_BATCH = "ingest.process_batch"
 EXPORT = "ingest.export"
 QUEUE = "ingest"
 
-Codec = Literal["identity", "deflate", "jsonl", "warc", "feed-item"]
+Codec = Literal["identity", "deflate", "jsonl", "warc", "feed-item", "mime"]
 """How a document's range decodes: identity (as is), deflate (a zip member), jsonl (one JSON
 article object: a JSON Lines line or a JSON array item), warc (one WARC record, gzipped or
-not), feed-item (the item ``Locator.index`` of the RSS/Atom feed the range holds)."""
+not), feed-item (the item ``Locator.index`` of the RSS/Atom feed the range holds), mime (one
+e-mail attachment: its MIME part, base64 or quoted-printable undone)."""
 
 
 class Hints(BaseModel):

@@ -7,9 +7,14 @@ with this module, so the same file gives the same documents online and offline.
 
 ``READERS`` is the table: the first reader whose ``matches`` says yes splits the upload; an
 upload no reader claims is one document (a leaf format the worker's pipeline reads). Adding
-a container format is one module with a ``Reader`` and one entry here. A member of an
-archive that is itself a container (a WARC, a feed, JSON Lines or JSON inside a zip or tar)
-is expanded one level: it is stored as its own object and its items are ranges of that.
+a container format is one module with a ``Reader`` and one entry here.
+
+Formats nest. A member of an archive or an e-mail attachment that a reader would claim (a
+WARC, a zip, an e-mail, a feed inside a zip; a zip attached to an e-mail) is decoded, stored
+as its own object, and split in turn; its documents are ranges of that object. Nesting is
+bounded for the whole upload: ``Limits.max_depth`` containers deep, ``Limits.max_members``
+documents and ``Limits.max_expanded_bytes`` bytes in all, one ``Limits.max_seconds`` budget.
+Past a bound, the container (or the rest of the upload) is one rejected document saying why.
 
 Every limit (member size, member count, expanded size, compression ratio, parse size, time)
 turns the offending item into a rejected part with a reason, so one bad member never fails
@@ -18,14 +23,16 @@ the rest of its upload.
 
 from __future__ import annotations
 
+import io
 import tempfile
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import IO, cast
 
 from ingest_core.containers.base import (
     CHUNK,
     MEMBER_SEPARATOR,
+    Deadline,
     Limits,
     Opened,
     Opener,
@@ -41,6 +48,7 @@ from ingest_core.containers.base import (
 from ingest_core.containers.feed import FeedReader
 from ingest_core.containers.json_articles import JsonArticlesReader
 from ingest_core.containers.json_lines import JsonLinesReader
+from ingest_core.containers.mail import MailReader
 from ingest_core.containers.tar_archive import TarReader
 from ingest_core.containers.warc import WarcReader
 from ingest_core.containers.zip_archive import ZipReader
@@ -73,6 +81,7 @@ READERS: tuple[Reader, ...] = (
     JsonLinesReader(),
     JsonArticlesReader(),
     FeedReader(),
+    MailReader(),  # last: besides its name and type it sniffs a header block
 )
 """Order matters only where two could claim one upload: the first that matches wins."""
 
@@ -80,19 +89,8 @@ CODECS: Mapping[Codec, Opener] = {
     codec: opener for reader in READERS for codec, opener in reader.codecs.items()
 }
 
-# Archive members worth opening to see whether they are containers themselves.
-_NESTED_SUFFIXES = (
-    ".warc",
-    ".warc.gz",
-    ".jsonl",
-    ".ndjson",
-    ".json",
-    ".rss",
-    ".atom",
-    ".rdf",
-    ".feed",
-    ".xml",
-)
+# Members no reader claims by name or type but one may by content: opened to see.
+_SNIFFED_SUFFIXES = (".xml", ".feed")
 
 
 def reader_for(upload: Upload) -> Reader | None:
@@ -118,46 +116,97 @@ def split(upload: Upload, limits: Limits) -> list[Part]:
         if upload.size > limits.max_file_bytes:
             return [too_large(upload.filename, upload.size, limits)]
         return [Part(upload.filename, upload.content_type, 0, upload.size)]
-    parts: list[Part] = []
+    return list(_walk(upload, reader, limits, _Budget(limits), depth=1))
+
+
+@dataclass
+class _Budget:
+    """What nesting may still spend for one upload: documents, decoded bytes and time."""
+
+    limits: Limits
+    documents: int = 0
+    expanded: int = 0
+    deadline: Deadline = field(init=False)
+    stopped: bool = False
+
+    def __post_init__(self) -> None:
+        self.deadline = Deadline(self.limits.max_seconds)
+
+
+def _walk(upload: Upload, reader: Reader, limits: Limits, budget: _Budget, depth: int) -> Iterator[Part]:
+    """The parts of ``upload`` at nesting ``depth`` (its members' own), containers expanded."""
     for part in reader.split(upload, limits):
-        if reader.archive and part.rejected_reason is None and _may_nest(part):
-            parts.extend(_expand(upload, part, limits))
+        if budget.stopped:
+            return
+        if depth > 1 or reader.archive:  # a nested upload's documents count toward the whole
+            problem = _over_budget(part, budget, limits)
+            if problem:
+                budget.stopped = True
+                yield Part(part.filename, None, rejected_reason=problem)
+                return
+        # A part named as its upload is the upload's own document (an e-mail's body), no member.
+        member = part.filename != upload.filename
+        if reader.archive and member and part.rejected_reason is None and _may_nest(part):
+            yield from _expand(upload, part, limits, budget, depth)
         else:
-            parts.append(part)
-    return parts
+            yield part
+
+
+def _over_budget(part: Part, budget: _Budget, limits: Limits) -> str | None:
+    budget.documents += 1
+    budget.expanded += part.size or part.length
+    rest = "nested containers included; the rest is not read"
+    if budget.documents > limits.max_members:
+        return f"upload holds more than {limits.max_members} documents, {rest}"
+    if budget.expanded > limits.max_expanded_bytes:
+        return f"upload expands to more than {limits.max_expanded_bytes} bytes, {rest}"
+    if budget.deadline.expired():
+        return f"{budget.deadline.reason}, {rest}"
+    return None
 
 
 def _may_nest(part: Part) -> bool:
-    name = (part.filename or "").lower().rpartition(MEMBER_SEPARATOR)[2]
-    return name.endswith(_NESTED_SUFFIXES)
+    """Whether a member may be a container: a reader claims its name or type, or may its content."""
+    return _claimed(part) or _member_name(part).lower().endswith(_SNIFFED_SUFFIXES)
 
 
-def _expand(upload: Upload, part: Part, limits: Limits) -> list[Part]:
-    """An archive member that is a container: its items, as ranges of the member stored alone.
+def _claimed(part: Part) -> bool:
+    """A reader claims the member by its name or declared type alone (no bytes read)."""
+    return reader_for(Upload(_member_name(part), part.content_type, io.BytesIO())) is not None
 
-    One level only: an archive inside an archive stays one (unreadable) document.
-    """
+
+def _member_name(part: Part) -> str:
+    return (part.filename or "").rpartition(MEMBER_SEPARATOR)[2]
+
+
+def _expand(upload: Upload, part: Part, limits: Limits, budget: _Budget, depth: int) -> list[Part]:
+    """A member that is a container: its documents, as ranges of the member stored alone."""
+    if depth >= limits.max_depth:
+        if not _claimed(part):  # only its content could say it is a container: a leaf here
+            return [part]
+        reason = f"nested too deeply: a container inside {depth} containers (limit {limits.max_depth} levels)"
+        return [Part(part.filename, None, rejected_reason=reason)]
     data = read_range(upload.fileobj, part.offset, part.length)
     upload.fileobj.seek(0)
     try:
-        raw = open_document(part.to_batch_document("", ""), data, limits.max_file_bytes).raw
+        opened = open_document(part.to_batch_document("", ""), data, limits.max_file_bytes)
     except Unreadable as exc:
         return [Part(part.filename, None, rejected_reason=exc.reason)]
     spool = tempfile.SpooledTemporaryFile(max_size=8 * CHUNK)  # noqa: SIM115 (kept by the parts)
-    spool.write(raw)
-    inner = Upload(part.filename, None, cast(IO[bytes], spool))
+    spool.write(opened.raw)
+    inner = Upload(part.filename, opened.content_type, cast(IO[bytes], spool))
     inner.measure()
     reader = reader_for(inner)
-    if reader is None or reader.archive:
+    if reader is None:  # a .xml that is no feed: the member stays one document
         spool.close()
         return [part]
-    parts = []
-    for item in reader.split(inner, limits):
-        if item.rejected_reason is None:
-            parts.append(replace(item, source=inner))
-        else:
-            parts.append(item)
-    return parts
+    budget.documents -= 1  # the container is not a document: its own documents count instead
+    budget.expanded -= part.size or part.length
+    parts = list(_walk(inner, reader, limits, budget, depth + 1))
+    if len(parts) == 1 and parts[0] == Part(inner.filename, inner.content_type, 0, inner.size):
+        spool.close()  # an e-mail without attachments: one document, read from where it was
+        return [part]
+    return [item if item.rejected_reason or item.source else replace(item, source=inner) for item in parts]
 
 
 def open_document(doc: BatchDocument, data: bytes, max_bytes: int) -> Opened:

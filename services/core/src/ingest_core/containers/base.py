@@ -31,6 +31,7 @@ class Limits:
     max_ratio: float
     max_parse_bytes: int = 64 * 1024 * 1024
     max_seconds: float = 60.0
+    max_depth: int = 3
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -41,6 +42,7 @@ class Limits:
             max_ratio=settings.max_archive_ratio,
             max_parse_bytes=settings.max_container_parse_bytes,
             max_seconds=settings.container_time_limit,
+            max_depth=settings.max_nesting_depth,
         )
 
 
@@ -152,7 +154,7 @@ class Reader:
 
     kind: ClassVar[str] = "single"
     archive: ClassVar[bool] = False
-    """An archive's members may themselves be containers (expanded one level)."""
+    """Its members may themselves be containers (expanded, to ``Limits.max_depth`` levels)."""
 
     def matches(self, upload: Upload) -> bool:
         raise NotImplementedError

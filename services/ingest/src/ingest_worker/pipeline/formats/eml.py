@@ -1,21 +1,22 @@
 """Email messages (stdlib ``email``): the text body, or the HTML one when there is no text;
-``Subject`` → title, ``Date`` → publication date, ``Message-ID`` → external id."""
+``Subject`` → title, ``Date`` → publication date, ``Message-ID`` → external id.
+
+Attachments never reach this reader: ``ingest_core.containers.mail`` splits them off as
+documents of their own; what comes here is the message up to its body."""
 
 from __future__ import annotations
 
-import re
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 
+from ingest_core.containers.mail import looks_like_mail_headers
 from ingest_worker.pipeline.base import Article, Reject, StageContext
 from ingest_worker.pipeline.decode import accept_text
 from ingest_worker.pipeline.formats.hints import fill_hints
 
 _TYPES = {"message/rfc822"}
-_HEADER_LINE = re.compile(rb"\A[A-Za-z][A-Za-z0-9-]{0,60}:[^\r\n]*\Z|\A[ \t]+\S")
-_KNOWN = {b"from", b"to", b"subject", b"date", b"message-id", b"mime-version", b"received", b"return-path"}
 MAX_PARTS = 1_000
 
 
@@ -27,7 +28,7 @@ class ReadEmail:
     def sniff(self, raw: bytes, name: str, declared: str) -> bool:
         if name.endswith(".eml") or declared in _TYPES:
             return True
-        return _looks_like_headers(raw[:4096])
+        return looks_like_mail_headers(raw[:4096])
 
     def __call__(self, doc: Article, ctx: StageContext) -> Article:
         doc.media_type = self.media_type
@@ -60,13 +61,3 @@ def _date(message: EmailMessage) -> str | None:
         return parsedate_to_datetime(str(value)).isoformat()
     except (TypeError, ValueError, IndexError):
         return None
-
-
-def _looks_like_headers(head: bytes) -> bool:
-    """A header block of at least three lines naming From and another mail header."""
-    block = head.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    lines = block.replace(b"\r\n", b"\n").split(b"\n")
-    if len(lines) < 3 or not all(_HEADER_LINE.match(line) for line in lines):
-        return False
-    names = {line.split(b":", 1)[0].lower() for line in lines if not line[:1].isspace()}
-    return b"from" in names and len(names & _KNOWN) >= 3
