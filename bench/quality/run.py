@@ -26,7 +26,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import Pool
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ingest_core.schema import Record
 
 CORPUS = Path("/work/shared/eval/trafilatura-eval")
 RESULTS = Path(__file__).resolve().parents[1] / "RESULTS.md"
@@ -75,7 +78,7 @@ def score(text: str, with_: list[str], without: list[str]) -> Counts:
 _STATE: dict[str, Any] = {}
 
 
-def _init(modes: tuple[str, ...]) -> None:
+def _init(modes: tuple[str, ...] = ("html",)) -> None:
     from ingest_worker.offline import make_offline_context
     from ingest_worker.pipeline import build_pipeline
 
@@ -84,13 +87,20 @@ def _init(modes: tuple[str, ...]) -> None:
     _STATE["modes"] = modes
 
 
-def _pipeline_text(raw: bytes, content_type: str, name: str) -> str:
+def pipeline_record(raw: bytes, content_type: str, name: str, source_url: str | None = None) -> Record | None:
+    """The record the real pipeline stores for one page (None when it rejects it); ``_init`` first."""
     from ingest_core.ids import new_id
+    from ingest_core.tasks import Hints
     from ingest_worker.process import DocumentInput, process_document
 
-    item = DocumentInput(raw=raw, collection="bench", filename=name, content_type=content_type)
-    outcome = process_document(item, _STATE["pipeline"], _STATE["ctx"], record_id=new_id())
-    return outcome.record.text if outcome.record else ""
+    hints = Hints(source_url=source_url)
+    item = DocumentInput(raw=raw, collection="bench", filename=name, content_type=content_type, hints=hints)
+    return process_document(item, _STATE["pipeline"], _STATE["ctx"], record_id=new_id()).record
+
+
+def _pipeline_text(raw: bytes, content_type: str, name: str) -> str:
+    record = pipeline_record(raw, content_type, name)
+    return record.text if record else ""
 
 
 def _page(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
@@ -207,6 +217,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--mode", choices=("html", "text", "both"), default="both")
     parser.add_argument("--processes", type=int, default=2, help="worker processes (at most 2)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--no-dates", action="store_true", help="skip the publication-date section")
     args = parser.parse_args(list(argv) if argv is not None else None)
     modes = ("html", "text") if args.mode == "both" else (args.mode,)
     started = time.time()
@@ -222,6 +233,13 @@ def main(argv: Iterable[str] | None = None) -> None:
     print(text)
     if not args.no_write:
         write_section(text)
+    if not args.no_dates and "html" in modes:
+        from bench.quality import dates
+
+        date_text = dates.section()
+        print(date_text)
+        if not args.no_write:
+            write_section(date_text, dates.START, dates.END)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ Order inside the stage, and why:
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import partial
 
 from ingest_worker.pipeline.base import Article, Reject, StageContext, StageTimeout
@@ -55,7 +56,7 @@ class ExtractHtml:
         doc.extractor = extractor
         date_lines = [line.text for line in doc.removed if line.reason == "date line"]
         try:
-            meta = read_metadata(tree, doc.source_url, date_lines)
+            meta = read_metadata(tree, doc.source_url, date_lines, fetched_at=_instant(doc.fetched_at))
         except StageTimeout:
             raise
         except Exception as exc:  # odd markup may break a reader: keep the article, note it
@@ -72,6 +73,17 @@ class ExtractHtml:
             doc.page_language = meta.language
         _drop_headline(doc, [doc.title, meta.title])
         return doc
+
+
+def _instant(value: str | None) -> datetime | None:
+    """A crawler's fetch time (WARC-Date, ISO 8601) as an aware instant; None when unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _has_article_text(paragraphs: list[str]) -> bool:

@@ -1,15 +1,14 @@
-"""Page metadata: trafilatura's readers (meta tags, OpenGraph, JSON-LD) and htmldate, trimmed.
+"""Page metadata: trafilatura's readers (meta tags, OpenGraph, JSON-LD), trimmed; dates in ``dates``.
 
 ``trafilatura.extract_metadata`` also computes categories, tags and the licence, deep-copies
 the page and runs regex XPaths (a Python callback per element) for its author search, and
 runs htmldate's extensive text search: together about as much CPU as the extraction itself,
 which would break the speed budget (1.3x trafilatura alone). So we call its cheap readers
-one by one, search bylines with plain XPaths over the same attributes (checking the few
-hits' ancestors instead of pruning a copy), and skip htmldate's extensive search: on 300
-eval pages it cost ~45 ms on each page where it was the only source, and what it finds
-there is a date printed somewhere in the text. A date line the rules took out of the body
-is parsed instead. On 300 eval pages title, author, site name and description then agree
-with ``extract_metadata`` on 298-300 pages, the date on 253 (40 only it finds).
+one by one and search bylines with plain XPaths over the same attributes (checking the few
+hits' ancestors instead of pruning a copy). On 300 eval pages title, author, site name and
+description then agree with ``extract_metadata`` on 298-300 pages. The publication date
+comes from ``html.dates``: ranked evidence, htmldate's extensive search only where the
+cheaper evidence is missing (measured in ``bench/quality/dates.py``).
 """
 
 from __future__ import annotations
@@ -18,10 +17,9 @@ import re
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from html import unescape
 
-from htmldate import find_date
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 from trafilatura.json_metadata import normalize_authors
@@ -35,14 +33,11 @@ from trafilatura.metadata import (
 )
 
 from ingest_worker.pipeline.authors import Credits, clean_authors
+from ingest_worker.pipeline.html import dates
+from ingest_worker.pipeline.html.dates import iso_timestamp
 from ingest_worker.pipeline.language import language_code
-from ingest_worker.pipeline.text.dates import parse_date
 
-_ISO_PREFIX = re.compile(
-    r"^\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?)\s*(Z|[+-]\d{2}:?\d{2})?)?"
-)
 _TAG = re.compile(r"<[^<>]{0,200}>")  # JSON-LD descriptions sometimes carry markup
-_LD_DATE = re.compile(r'"(datePublished|dateCreated|uploadDate)"\s*:\s*"([^"]{8,40})"')
 # trafilatura's AUTHOR_XPATHS in one pass over attributes (6x cheaper than element predicates);
 # ``_byline_tier`` restores their order of preference.
 _BYLINE_CANDIDATES = XPath(
@@ -69,16 +64,6 @@ _LANGUAGE_META = (
     ".//meta[@name='language']",
     ".//meta[@property='og:locale']",
 )
-_TIMESTAMP_META = (
-    ".//meta[@property='article:published_time']",
-    ".//meta[@property='og:published_time']",
-    ".//meta[@name='article:published_time']",
-    ".//meta[@itemprop='datePublished']",
-    ".//meta[@name='pubdate']",
-    ".//meta[@name='publishdate']",
-    ".//meta[@name='DC.date.issued']",
-    ".//meta[@name='dcterms.created']",
-)
 
 
 @dataclass
@@ -95,8 +80,16 @@ class PageMeta:
     agency: str | None = None  # an agency named as the author ("Reuters"): the dateline's agency
 
 
-def read_metadata(tree: HtmlElement, url: str | None = None, date_lines: Sequence[str] = ()) -> PageMeta:
-    """Everything from the head and JSON-LD first; title/author/date searches only as fallbacks."""
+def read_metadata(
+    tree: HtmlElement,
+    url: str | None = None,
+    date_lines: Sequence[str] = (),
+    *,
+    fetched_at: datetime | None = None,
+) -> PageMeta:
+    """Everything from the head and JSON-LD first; title/author/date searches only as fallbacks.
+
+    ``fetched_at``: when the page was fetched; no publication date may come after it."""
     found = examine_meta(tree)
     with suppress(Exception):  # broken JSON-LD must not cost us the article
         found = extract_meta_json(tree, found)
@@ -104,7 +97,7 @@ def read_metadata(tree: HtmlElement, url: str | None = None, date_lines: Sequenc
     meta.title = _tidy(found.title or extract_title(tree))
     meta.url = found.url or extract_url(tree, url)
     meta.description = _tidy(found.description)
-    meta.published_at = published_at(tree, meta.url, date_lines)
+    meta.published_at = published_at(tree, meta.url, date_lines, title=meta.title, not_after=fetched_at)
     sitename = found.sitename or extract_sitename(tree)
     if sitename:
         sitename = sitename.lstrip("@")
@@ -197,62 +190,16 @@ def _tidy(value: str | None) -> str | None:
     return " ".join(_TAG.sub(" ", unescape(value)).split())[:1000] or None
 
 
-def published_at(tree: HtmlElement, url: str | None, date_lines: Sequence[str] = ()) -> str | None:
-    """ISO 8601: a full timestamp when the markup gives one, else the date htmldate or a date line gives."""
-    stamp = _markup_timestamp(tree)
-    if stamp:
-        return stamp
-    try:
-        found = find_date(
-            tree, extensive_search=False, original_date=True, url=url, max_date=date.today().isoformat()
-        )
-    except Exception:
-        found = None
-    if found:
-        return found
-    for line in date_lines[:3]:
-        parsed = parse_date(line)
-        if parsed:
-            return parsed
-    return None
+def published_at(
+    tree: HtmlElement,
+    url: str | None,
+    date_lines: Sequence[str] = (),
+    *,
+    title: str | None = None,
+    not_after: datetime | None = None,
+) -> str | None:
+    """ISO 8601 publication date: the ranked evidence of ``html.dates``, htmldate last."""
+    return dates.published_at(tree, url, date_lines, title=title, not_after=not_after)
 
 
-def _markup_timestamp(tree: HtmlElement) -> str | None:
-    """article:published_time and friends, then JSON-LD datePublished."""
-    for path in _TIMESTAMP_META:
-        for element in tree.iterfind(path):
-            stamp = iso_timestamp(element.get("content") or element.get("datetime") or "")
-            if stamp:
-                return stamp
-    for script in tree.iterfind(".//script[@type='application/ld+json']"):
-        text = script.text or ""
-        for match in _LD_DATE.finditer(text[:200_000]):
-            stamp = iso_timestamp(match.group(2))
-            if stamp:
-                return stamp
-    return None
-
-
-def iso_timestamp(value: str) -> str | None:
-    """'2021-07-01T10:20:00Z' → '2021-07-01T10:20:00+00:00'; date-only stays a date; junk → None."""
-    match = _ISO_PREFIX.match(value)
-    if not match:
-        return None
-    day, clock, zone = match.groups()
-    try:
-        parsed_day = date.fromisoformat(day)
-    except ValueError:
-        return None
-    if not 1990 <= parsed_day.year <= date.today().year + 1:
-        return None
-    if not clock:
-        return parsed_day.isoformat()
-    if zone and zone != "Z" and ":" not in zone:
-        zone = f"{zone[:3]}:{zone[3:]}"
-    try:
-        parsed = datetime.fromisoformat(f"{day}T{clock}{'+00:00' if zone == 'Z' else zone or ''}")
-    except ValueError:
-        return parsed_day.isoformat()
-    if parsed.hour == parsed.minute == parsed.second == 0 and parsed.tzinfo is None:
-        return parsed_day.isoformat()  # midnight without a zone is a date in disguise
-    return parsed.isoformat(timespec="seconds")
+__all__ = ["PageMeta", "declared_language", "iso_timestamp", "published_at", "read_metadata"]

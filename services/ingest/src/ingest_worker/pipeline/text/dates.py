@@ -37,7 +37,7 @@ for _number, _names in enumerate(
 
 _MONTH = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?")
-_NUMERIC = re.compile(r"\b(\d{1,2})([./])(\d{1,2})\2(\d{4})\b")
+_NUMERIC = re.compile(r"\b(\d{1,2})([./-])(\d{1,2})\2(\d{4})\b")
 _DAY_MONTH = re.compile(
     rf"\b(\d{{1,2}})(?:\.|st|nd|rd|th|er|º)?\s*(?:de\s+)?({_MONTH})\.?,?\s*(?:de\s+)?(\d{{4}})\b", re.I
 )
@@ -87,24 +87,32 @@ def _parse_cached(text: str, language: str | None) -> str | None:
 
 
 def _fast(text: str, language: str | None) -> tuple[date, tuple[int, int] | None] | None:
-    day: date | None = None
+    """The date printed first in the line ("Bern, 17.08.2007 - Rede ... 18. August 2007" is the 17th)."""
+    found: list[tuple[int, date]] = []
     iso = _ISO.search(text)
     if iso:
         day = _safe_date(int(iso.group(1)), int(iso.group(2)), int(iso.group(3)))
         if day and iso.group(4):
             return day, (int(iso.group(4)), int(iso.group(5)))
-    if day is None and (m := _DAY_MONTH.search(text)):
-        day = _safe_date(int(m.group(3)), _MONTHS[m.group(2).casefold()], int(m.group(1)))
-    if day is None and (m := _MONTH_DAY.search(text)):
-        day = _safe_date(int(m.group(3)), _MONTHS[m.group(1).casefold()], int(m.group(2)))
-    if day is None and (m := _NUMERIC.search(text)):
+        if day:
+            found.append((iso.start(), day))
+    if (m := _DAY_MONTH.search(text)) and (
+        day := _safe_date(int(m.group(3)), _MONTHS[m.group(2).casefold()], int(m.group(1)))
+    ):
+        found.append((m.start(), day))
+    if (m := _MONTH_DAY.search(text)) and (
+        day := _safe_date(int(m.group(3)), _MONTHS[m.group(1).casefold()], int(m.group(2)))
+    ):
+        found.append((m.start(), day))
+    if m := _NUMERIC.search(text):
         first, second, year = int(m.group(1)), int(m.group(3)), int(m.group(4))
         # "07/01/2021" is July 1 in English-language pages, 7 January elsewhere
         month_first = m.group(2) == "/" and language == "en" and first <= 12
-        day = _safe_date(year, first, second) if month_first else _safe_date(year, second, first)
-    if day is None:
+        if day := _safe_date(year, first, second) if month_first else _safe_date(year, second, first):
+            found.append((m.start(), day))
+    if not found:
         return None
-    return day, _time_of(text)
+    return min(found, key=lambda hit: hit[0])[1], _time_of(text)
 
 
 def _time_of(text: str) -> tuple[int, int] | None:
