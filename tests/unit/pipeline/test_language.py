@@ -116,3 +116,21 @@ def test_an_html_page_in_english_is_english_not_aragonese(head: str) -> None:
 )
 def test_language_tags_become_codes(value: str | None, code: str | None) -> None:
     assert language_code(value) == code
+
+
+def test_the_widened_model_scores_exactly_as_py3langid() -> None:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from ingest_worker.pipeline.language import _identifier
+
+    stock = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    texts = [
+        "Die Bundesregierung hat am Mittwoch neue Regeln für den Wohnungsbau beschlossen.",
+        "The council approved the budget after a long debate on Tuesday night.",
+        "Le gouvernement a présenté son projet de loi sur les retraites.",
+        "Ventas netas suben un 5%",
+        "Президент заявил о новых мерах поддержки экономики.",
+        "12 34 56",
+    ]
+    for text in texts:
+        assert _identifier().rank(text) == stock.rank(text), text

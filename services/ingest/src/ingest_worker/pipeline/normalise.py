@@ -7,7 +7,7 @@ import re
 import unicodedata
 
 import ftfy
-from ftfy.badness import is_bad
+from ftfy.badness import BADNESS_RE
 
 from ingest_worker.pipeline.base import Article, Reject, StageContext
 
@@ -15,6 +15,24 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+#: Longest match of ftfy's mojibake pattern (7 in ftfy 6.3, a test checks), less one: how far
+#: from a non-ASCII run a match can reach.
+MOJIBAKE_REACH = 6
+
+
+def looks_like_mojibake(text: str) -> bool:
+    """``ftfy.badness.is_bad``, searching only around non-ASCII characters: 4x faster on news
+    paragraphs, same answer.
+
+    Every match of ftfy's pattern holds a non-ASCII character (its classes are all non-ASCII;
+    a test checks) and is at most ``MOJIBAKE_REACH + 1`` characters long, so it lies within
+    ``MOJIBAKE_REACH`` of a non-ASCII run. ``search(text, pos, endpos)`` keeps ``^`` at the real start.
+    """
+    return any(
+        BADNESS_RE.search(text, max(0, run.start() - MOJIBAKE_REACH), run.end() + MOJIBAKE_REACH)
+        for run in _NON_ASCII.finditer(text)
+    )
 
 
 def _needs_ftfy(text: str) -> bool:
@@ -24,7 +42,7 @@ def _needs_ftfy(text: str) -> bool:
     """
     if "&" in text or "\x1b" in text or "\r" in text:
         return True
-    return not text.isascii() and bool(is_bad(text))
+    return not text.isascii() and looks_like_mojibake(text)
 
 
 def normalise_text(text: str) -> str:
