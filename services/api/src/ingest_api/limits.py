@@ -62,8 +62,9 @@ class BodySizeLimit:
                 started = True
             await send(message)
 
-        # BodyTooLarge is raised inside the app's receive: it comes back bare or, through
-        # anyio task groups (BaseHTTPMiddleware), inside an ExceptionGroup; except* takes both.
+        # BodyTooLarge is raised inside the app's receive: it comes back bare or, through an
+        # anyio task group in the app (a streaming response), inside an ExceptionGroup;
+        # except* takes both.
         # The app's own handlers never see it, so the 413 is always this JSON body.
         try:
             await self.app(scope, limited_receive, tracking_send)

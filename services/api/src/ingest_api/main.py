@@ -16,7 +16,7 @@ from ingest_api.deps import Services
 from ingest_api.docs import install_docs
 from ingest_api.errors import install_error_handlers
 from ingest_api.limits import BodySizeLimit, RateLimiter
-from ingest_api.metrics import record_request
+from ingest_api.metrics import RequestMetrics
 from ingest_api.routes import documents, exports, health, jobs, records, webhooks
 from ingest_core import __version__
 from ingest_core.jobs import JobStore
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    app.middleware("http")(record_request)
+    app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     for module in (documents, jobs, exports, records, webhooks, health):
         app.include_router(module.router)
