@@ -26,7 +26,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import Pool
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ingest_core.schema import Record
 
 CORPUS = Path("/work/shared/eval/trafilatura-eval")
 RESULTS = Path(__file__).resolve().parents[1] / "RESULTS.md"
@@ -75,7 +78,8 @@ def score(text: str, with_: list[str], without: list[str]) -> Counts:
 _STATE: dict[str, Any] = {}
 
 
-def _init(modes: tuple[str, ...]) -> None:
+def init_worker(modes: tuple[str, ...]) -> None:
+    """One pipeline and offline context per process (a Pool initializer)."""
     from ingest_worker.offline import make_offline_context
     from ingest_worker.pipeline import build_pipeline
 
@@ -84,13 +88,24 @@ def _init(modes: tuple[str, ...]) -> None:
     _STATE["modes"] = modes
 
 
-def _pipeline_text(raw: bytes, content_type: str, name: str) -> str:
+def pipeline_record(raw: bytes, content_type: str, name: str) -> Record | None:
+    """The record the real pipeline makes of one page (dedup off); None when it is rejected.
+
+    Call ``init_worker`` once in the process first (a Pool initializer does).
+    """
     from ingest_core.ids import new_id
     from ingest_worker.process import DocumentInput, process_document
 
+    if not _STATE:
+        init_worker(("html",))
     item = DocumentInput(raw=raw, collection="bench", filename=name, content_type=content_type)
     outcome = process_document(item, _STATE["pipeline"], _STATE["ctx"], record_id=new_id())
-    return outcome.record.text if outcome.record else ""
+    return outcome.record
+
+
+def _pipeline_text(raw: bytes, content_type: str, name: str) -> str:
+    record = pipeline_record(raw, content_type, name)
+    return record.text if record else ""
 
 
 def _page(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
@@ -138,7 +153,7 @@ def run(
     entries = list(json.loads((CORPUS / "evaldata.json").read_text()).items())[:limit]
     totals: dict[str, dict[str, Counts]] = {}
     cpu_text = 0.0
-    with Pool(min(processes, 2), initializer=_init, initargs=(modes,)) as pool:
+    with Pool(min(processes, 2), initializer=init_worker, initargs=(modes,)) as pool:
         for result in pool.imap(_page, entries, chunksize=8):
             cpu_text += result.pop("cpu_text", 0.0)
             english = result.pop("english")
