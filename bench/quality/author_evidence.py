@@ -31,7 +31,8 @@ _META = XPath(
 _LD_AUTHOR = re.compile(r'"(?:author|creator)"\s*:\s*(\[[^\]]{0,600}\]|\{[^{}]{0,400}\}|"[^"]{0,120}")')
 _BYLINE_ELEMENTS = XPath(
     "//*[contains(@class, 'byline') or contains(@class, 'author') or contains(@class, 'Author')"
-    " or contains(@class, 'Byline') or contains(@id, 'author') or @rel='author' or contains(@itemprop, 'author')"
+    " or contains(@class, 'Byline') or contains(@id, 'author') or @rel='author'"
+    " or contains(@itemprop, 'author')"
     " or contains(@class, 'writer') or contains(@class, 'autor')]"
 )
 _BY_LINE = re.compile(
@@ -54,7 +55,9 @@ def evidence(html: str) -> dict[str, Any]:
         if junk.tag == "script" and junk.get("type") == "application/ld+json":
             continue
         junk.text = ""
-    meta = [f"{m.get('name') or m.get('property') or m.get('itemprop')}={m.get('content')}" for m in _META(tree)]
+    meta = [
+        f"{m.get('name') or m.get('property') or m.get('itemprop')}={m.get('content')}" for m in _META(tree)
+    ]
     ld: list[str] = []
     for script in tree.iterfind(".//script[@type='application/ld+json']"):
         ld.extend(_WS.sub(" ", match)[:200] for match in _LD_AUTHOR.findall(script.text or ""))
@@ -63,7 +66,9 @@ def evidence(html: str) -> dict[str, Any]:
         if isinstance(element, HtmlElement):
             text = _text(element)
             if 2 < len(text) < 140:
-                marked.append(f"<{element.tag} {(element.get('class') or element.get('id') or '')[:30]}> {text}")
+                marked.append(
+                    f"<{element.tag} {(element.get('class') or element.get('id') or '')[:30]}> {text}"
+                )
     lines = [line.strip() for line in tree.text_content().splitlines()]
     by_lines = [line[:140] for line in lines if _BY_LINE.match(line) and len(line) < 140]
     return {
@@ -90,7 +95,7 @@ def _under_title(tree: HtmlElement) -> str:
         if size > 400:
             break
     if not pieces and heading.getparent() is not None:
-        for element in heading.getparent().itersiblings():  # type: ignore[union-attr]
+        for element in heading.getparent().itersiblings():
             text = _text(element)
             if text:
                 pieces.append(text[:200])
@@ -124,7 +129,11 @@ def main(argv: Iterable[str] | None = None) -> None:
         html = _decode(raw)
         found = evidence(html)
         record = pipeline_record(raw, "text/html", entry["file"])
-        ours = (record.authors, record.dateline.agency if record and record.dateline else None) if record else None
+        ours = (
+            (record.authors, record.dateline.agency if record and record.dateline else None)
+            if record
+            else None
+        )
         theirs = getattr(extract_metadata(html), "author", None)
         print(f"### {entry['file']}  {url}")
         for key, value in found.items():

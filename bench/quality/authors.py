@@ -125,7 +125,8 @@ def report(tallies: dict[str, Tally], pages: int, command: str, seconds: float) 
         "",
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {platform.machine()}, {_cpu_model()}",
         f"- command: `{command}`; wall time {seconds:.0f} s",
-        f"- pages: {pages} of trafilatura-eval ({credited} credit authors, {pages - credited} credit nobody);",
+        f"- pages: {pages} of trafilatura-eval ({credited} credit authors, "
+        f"{pages - credited} credit nobody);",
         "  answers checked by hand from each page's evidence (bench/quality/data/authors.json).",
         "- names compared after folding case, accents, punctuation and white space; precision: of the",
         "  names given, how many are right; recall: of the right names, how many were given;",

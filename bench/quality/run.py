@@ -222,6 +222,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--mode", choices=("html", "text", "both"), default="both")
     parser.add_argument("--processes", type=int, default=2, help="worker processes (at most 2)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--authors", action="store_true", help="also bench.quality.authors")
     args = parser.parse_args(list(argv) if argv is not None else None)
     modes = ("html", "text") if args.mode == "both" else (args.mode,)
     started = time.time()
@@ -237,6 +238,13 @@ def main(argv: Iterable[str] | None = None) -> None:
     print(text)
     if not args.no_write:
         write_section(text)
+    if args.authors:
+        from bench.quality import authors
+
+        authors_text = authors.section(args.processes)
+        print(authors_text)
+        if not args.no_write:
+            write_section(authors_text, authors.START, authors.END)
 
 
 if __name__ == "__main__":

@@ -166,7 +166,9 @@ def test_an_agency_in_the_author_meta_is_the_author_and_the_agency_credit() -> N
 
 
 def test_an_organisation_in_the_author_meta_gives_way_to_the_printed_byline() -> None:
-    doc = _run(_page("Deutsches Rotes Kreuz", '<p class="byline">Von Kirsten Freund, 01.12.2021</p>'), "text/html")
+    doc = _run(
+        _page("Deutsches Rotes Kreuz", '<p class="byline">Von Kirsten Freund, 01.12.2021</p>'), "text/html"
+    )
     assert doc.authors == ["Kirsten Freund"]
 
 

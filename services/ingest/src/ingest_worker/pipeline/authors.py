@@ -147,8 +147,21 @@ _NOT_PERSON_WORDS = _word_set(
 )
 #: German compounds that name an organisation: "Caritasverband", "Bundestagsfraktion", "Umweltamt".
 _ORGANISATION_SUFFIXES = (
-    "verband", "fraktion", "stiftung", "verein", "partei", "ministerium", "institut", "zentrum",
-    "gesellschaft", "verlag", "redaktion", "behörde", "kammer", "agentur", "amt",
+    "verband",
+    "fraktion",
+    "stiftung",
+    "verein",
+    "partei",
+    "ministerium",
+    "institut",
+    "zentrum",
+    "gesellschaft",
+    "verlag",
+    "redaktion",
+    "behörde",
+    "kammer",
+    "agentur",
+    "amt",
 )
 _VOWELS = frozenset("aeiouyäöüåæøéèêáàíóúAEIOUYÄÖÜÅÆØÉÈÊÁÀÍÓÚ")
 #: Lower-case words allowed inside a name: "Juan de la Cruz", "Ludwig van Beethoven".
