@@ -19,6 +19,8 @@ CASES: list[tuple[str, list[str], str | None]] = [
     # titles are not part of the name
     ("Dr. Jane Doe", ["Jane Doe"], None),
     ("Rechtsanwalt Dennis Tölle", ["Dennis Tölle"], None),
+    ("Frau Anna Berg", ["Anna Berg"], None),
+    ("Herr Rein", [], None),
     ("J. K. Rowling", ["J. K. Rowling"], None),
     ("Иван Петров", ["Иван Петров"], None),
     ("李明", ["李明"], None),
@@ -81,6 +83,9 @@ CASES: list[tuple[str, list[str], str | None]] = [
     ("vom Krimiblogger", [], None),
     ("/domena publiczna", [], None),
     ("责任编辑：孔德明", [], None),
+    # placeholders where a CMS has no author are nobody
+    ("No Author", [], None),
+    ("Unknown Author", [], None),
     # organisations are not people, however name-like
     ("Deutsches Rotes Kreuz", [], None),
     ("Deutscher Caritasverband e. V.", [], None),
@@ -93,6 +98,12 @@ CASES: list[tuple[str, list[str], str | None]] = [
     ("EFC Bayrische Bembel", [], None),
     ("Eidgenössisches Departement für Wirtschaft, Bildung und Forschung WBF", [], None),
     ("TOUR Magazin", [], None),
+    ("IT Finanzmagazin", [], None),
+    ("Hamburger Morgenzeitung", [], None),
+    ("revamp-it Webteam", [], None),
+    ("Besserwisser eG", [], None),
+    ("Müller GmbH & Co. KG", [], None),
+    ("Prisma Média", [], None),
     # a surname in capitals is still a name
     ("Chokri GHARBI", ["Chokri GHARBI"], None),
     # the website's makers, theme and comment lines are not the article's authors

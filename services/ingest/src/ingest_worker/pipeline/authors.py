@@ -90,9 +90,9 @@ _LABEL = re.compile(
     re.IGNORECASE,
 )
 _LOWER_LABEL = re.compile(r"^(?:di|da)\s+")  # Italian "di Mario Rossi": only in lower case
-# Titles before a name are not part of it: "Dr. Jane Doe", "Rechtsanwalt Dennis Tölle".
+# Titles before a name are not part of it: "Dr. Jane Doe", "Rechtsanwalt Dennis Tölle", "Frau Anna Berg".
 _TITLE = re.compile(
-    r"^(?:(?:dr|prof|mag|dipl|ing|mr|mrs|ms|mme|sir)\.?|rechtsanwalt|rechtsanwältin|rechtsanwaeltin|professor)"
+    r"^(?:(?:dr|prof|mag|dipl|ing|mr|mrs|ms|mme|sir)\.?|herr|frau|rechtsanwalt|rechtsanwältin|rechtsanwaeltin|professor)"
     r"(?:\s+|\.)",
     re.IGNORECASE,
 )
@@ -143,6 +143,8 @@ _NOT_PERSON_WORDS = _word_set(
     deutschland germany österreich austria schweiz suisse switzerland france españa italia polska europe
     international deutsche deutscher deutsches themes theme artikel article empfehlen teilen share
     is ist est said says sagt schreibt wrote writes publiczna domain domena
+    author autor autorin auteur unknown unbekannt inconnu desconocido média médias
+    eg kg gbr ohg mbh
     """
 )
 #: German compounds that name an organisation: "Caritasverband", "Bundestagsfraktion", "Umweltamt".
@@ -162,6 +164,9 @@ _ORGANISATION_SUFFIXES = (
     "kammer",
     "agentur",
     "amt",
+    "team",
+    "magazin",
+    "zeitung",
 )
 _VOWELS = frozenset("aeiouyäöüåæøéèêáàíóúAEIOUYÄÖÜÅÆØÉÈÊÁÀÍÓÚ")
 #: Lower-case words allowed inside a name: "Juan de la Cruz", "Ludwig van Beethoven".
