@@ -97,7 +97,7 @@ def run(pages: list[dict[str, Any]]) -> tuple[dict[str, Tally], float]:
 
     from ingest_worker.pipeline.html import meta
 
-    quality._init(("html",))
+    quality.init_worker(("html",))
     date_step, spent = _timed(meta.published_at)
     meta.published_at = date_step  # read_metadata looks it up here
     tallies = {PIPELINE: Tally(), FAST: Tally(), EXTENSIVE: Tally()}

@@ -78,7 +78,8 @@ def score(text: str, with_: list[str], without: list[str]) -> Counts:
 _STATE: dict[str, Any] = {}
 
 
-def _init(modes: tuple[str, ...] = ("html",)) -> None:
+def init_worker(modes: tuple[str, ...] = ("html",)) -> None:
+    """One pipeline and offline context per process (a Pool initializer)."""
     from ingest_worker.offline import make_offline_context
     from ingest_worker.pipeline import build_pipeline
 
@@ -88,11 +89,16 @@ def _init(modes: tuple[str, ...] = ("html",)) -> None:
 
 
 def pipeline_record(raw: bytes, content_type: str, name: str, source_url: str | None = None) -> Record | None:
-    """The record the real pipeline stores for one page (None when it rejects it); ``_init`` first."""
+    """The record the real pipeline makes of one page (dedup off); None when it is rejected.
+
+    ``init_worker`` runs first in the process (a Pool initializer does; else here).
+    """
     from ingest_core.ids import new_id
     from ingest_core.tasks import Hints
     from ingest_worker.process import DocumentInput, process_document
 
+    if not _STATE:
+        init_worker(("html",))
     hints = Hints(source_url=source_url)
     item = DocumentInput(raw=raw, collection="bench", filename=name, content_type=content_type, hints=hints)
     return process_document(item, _STATE["pipeline"], _STATE["ctx"], record_id=new_id()).record
@@ -148,7 +154,7 @@ def run(
     entries = list(json.loads((CORPUS / "evaldata.json").read_text()).items())[:limit]
     totals: dict[str, dict[str, Counts]] = {}
     cpu_text = 0.0
-    with Pool(min(processes, 2), initializer=_init, initargs=(modes,)) as pool:
+    with Pool(min(processes, 2), initializer=init_worker, initargs=(modes,)) as pool:
         for result in pool.imap(_page, entries, chunksize=8):
             cpu_text += result.pop("cpu_text", 0.0)
             english = result.pop("english")
@@ -218,6 +224,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--processes", type=int, default=2, help="worker processes (at most 2)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     parser.add_argument("--no-dates", action="store_true", help="skip the publication-date section")
+    parser.add_argument("--no-authors", action="store_true", help="skip the author section")
     args = parser.parse_args(list(argv) if argv is not None else None)
     modes = ("html", "text") if args.mode == "both" else (args.mode,)
     started = time.time()
@@ -240,6 +247,13 @@ def main(argv: Iterable[str] | None = None) -> None:
         print(date_text)
         if not args.no_write:
             write_section(date_text, dates.START, dates.END)
+    if not args.no_authors and "html" in modes:
+        from bench.quality import authors
+
+        authors_text = authors.section(args.processes)
+        print(authors_text)
+        if not args.no_write:
+            write_section(authors_text, authors.START, authors.END)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,11 @@ CASES: list[tuple[str, list[str], str | None]] = [
     ("Juan de la Cruz", ["Juan de la Cruz"], None),
     ("Ludwig van Beethoven", ["Ludwig van Beethoven"], None),
     ("Matthew d'Ancona", ["Matthew d'Ancona"], None),
-    ("Dr. Jane Doe", ["Dr. Jane Doe"], None),
+    # titles are not part of the name
+    ("Dr. Jane Doe", ["Jane Doe"], None),
+    ("Rechtsanwalt Dennis Tölle", ["Dennis Tölle"], None),
+    ("Frau Anna Berg", ["Anna Berg"], None),
+    ("Herr Rein", [], None),
     ("J. K. Rowling", ["J. K. Rowling"], None),
     ("Иван Петров", ["Иван Петров"], None),
     ("李明", ["李明"], None),
@@ -29,25 +33,31 @@ CASES: list[tuple[str, list[str], str | None]] = [
     ("Por Juan Pérez y Ana Gómez", ["Juan Pérez", "Ana Gómez"], None),
     ("Ana Santos e Luis Costa", ["Ana Santos", "Luis Costa"], None),
     ("Mario Rossi; Luca Bianchi", ["Mario Rossi", "Luca Bianchi"], None),
+    ("Matthias Hille - Lukas Balbach", ["Matthias Hille", "Lukas Balbach"], None),
     ("Jane Doe & John Roe", ["Jane Doe", "John Roe"], None),
     ("Jane Doe, John Roe and Max Mustermann", ["Jane Doe", "John Roe", "Max Mustermann"], None),
     # roles, places and outlets beside a name are dropped, the name kept
     ("Jane Doe, Senior Correspondent", ["Jane Doe"], None),
     ("John Smith | The Guardian", ["John Smith"], None),
     ("Anna Kowalska, Warszawa", ["Anna Kowalska"], None),
-    # agencies are the agency credit, not authors
-    ("Reuters", [], "Reuters"),
-    ("AFP", [], "AFP"),
-    ("dpa", [], "dpa"),
-    ("By The Associated Press", [], "The Associated Press"),
-    ("Reuters Staff", [], "Reuters"),
+    # the byline's date is not part of the name
+    ("Janic Cathomen, 01.12.2021", ["Janic Cathomen"], None),
+    ("Kathrin Führes am 26.01.2022", ["Kathrin Führes"], None),
+    # an agency byline is kept, as the agency (and is the dateline's agency)
+    ("Reuters", ["Reuters"], "Reuters"),
+    ("AFP", ["AFP"], "AFP"),
+    ("dpa", ["dpa"], "dpa"),
+    ("dpa am 25.01.2022", ["dpa"], "dpa"),
+    ("By The Associated Press", ["The Associated Press"], "The Associated Press"),
+    ("Reuters Staff", ["Reuters"], "Reuters"),
+    ("Agencia EFE", ["Agencia EFE"], "Agencia EFE"),
+    ("ANI", ["ANI"], "ANI"),
+    ("dpa/lni", ["dpa"], "dpa"),
+    # beside people, or named as a source, the agency is only the agency credit
     ("Jane Doe, Reuters", ["Jane Doe"], "Reuters"),
     ("Jane Doe (AFP)", ["Jane Doe"], "AFP"),
     ("Jane Doe, AP Business Writer", ["Jane Doe"], "AP"),
-    ("dpa/lni", [], "dpa"),
     ("mit Material von dpa", [], "dpa"),
-    ("Agencia EFE", [], "Agencia EFE"),
-    ("ANI", [], "ANI"),
     ("Source: Reuters", [], "Reuters"),
     # sites, domains, handles, credits, desks and labels are not people
     ("Facebook Com", [], None),
@@ -70,6 +80,39 @@ CASES: list[tuple[str, list[str], str | None]] = [
     ("BBC News", [], None),
     ("Editorial Team", [], None),
     ("Ap Smith 2", [], None),
+    ("vom Krimiblogger", [], None),
+    ("/domena publiczna", [], None),
+    ("责任编辑：孔德明", [], None),
+    # placeholders where a CMS has no author are nobody
+    ("No Author", [], None),
+    ("Unknown Author", [], None),
+    # organisations are not people, however name-like
+    ("Deutsches Rotes Kreuz", [], None),
+    ("Deutscher Caritasverband e. V.", [], None),
+    ("Bündnis 90/Die Grünen Bundestagsfraktion", [], None),
+    ("Verein Historische Wehranlage", [], None),
+    ("Auswärtiges Amt", [], None),
+    ("Diakonie Deutschland", [], None),
+    ("Attac France", [], None),
+    ("SWR Sport", [], None),
+    ("EFC Bayrische Bembel", [], None),
+    ("Eidgenössisches Departement für Wirtschaft, Bildung und Forschung WBF", [], None),
+    ("TOUR Magazin", [], None),
+    ("IT Finanzmagazin", [], None),
+    ("Hamburger Morgenzeitung", [], None),
+    ("revamp-it Webteam", [], None),
+    ("Besserwisser eG", [], None),
+    ("Müller GmbH & Co. KG", [], None),
+    ("Prisma Média", [], None),
+    # a surname in capitals is still a name
+    ("Chokri GHARBI", ["Chokri GHARBI"], None),
+    # the website's makers, theme and comment lines are not the article's authors
+    ("Catch Themes", [], None),
+    ("Peter Amende; Fuchsy designed; Harald Bauer", ["Harald Bauer"], None),
+    ("selbst ist der Mann", [], None),
+    ("Stephangoeldi Said", [], None),
+    ("so Artikel empfehlen", [], None),
+    ("Linksc Creating Search Engine Api", [], None),
 ]
 
 
@@ -127,10 +170,23 @@ def test_a_site_in_the_author_meta_gives_way_to_the_printed_byline() -> None:
     assert doc.authors == ["Jane Doe", "John Roe"]
 
 
-def test_an_agency_in_the_author_meta_is_the_agency_credit() -> None:
+def test_an_agency_in_the_author_meta_is_the_author_and_the_agency_credit() -> None:
     doc = _run(_page("Reuters"), "text/html")
-    assert doc.authors == []
+    assert doc.authors == ["Reuters"]
     assert doc.dateline_agency == "Reuters"
+
+
+def test_an_organisation_in_the_author_meta_gives_way_to_the_printed_byline() -> None:
+    doc = _run(
+        _page("Deutsches Rotes Kreuz", '<p class="byline">Von Kirsten Freund, 01.12.2021</p>'), "text/html"
+    )
+    assert doc.authors == ["Kirsten Freund"]
+
+
+def test_a_comment_author_is_not_the_article_author() -> None:
+    comment = '<div class="comment_author vcard">Jane Commenter said, on August 3</div>'
+    doc = _run(_page("", comment), "text/html")
+    assert doc.authors == []
 
 
 def test_a_source_credit_in_the_author_meta_is_nobody() -> None:

@@ -39,6 +39,14 @@ _CREDIT_TAIL = re.compile(
 )
 
 
+# A box that asks for money, a sign-up or a subscription is an appeal, whatever its class says.
+_APPEAL = re.compile(
+    r"\b(?:donat(?:e|ion|ions)|spende[nt]?|jetzt spenden|unterstützen sie|support (?:us|our)|newsletter"
+    r"|subscribe|abonnieren|abonnez|suscríbete|sign up|paypal|patreon|steady)\b",
+    re.IGNORECASE,
+)
+
+
 def fold(text: str) -> str:
     """Comparison key: case, spaces and edge punctuation do not make a different caption."""
     return _SPACES.sub(" ", text).strip(" .,:;|-–—()[]\"'“”«»").casefold()
@@ -55,7 +63,7 @@ def markup_captions(tree: HtmlElement) -> list[str]:
             if not isinstance(element, HtmlElement) or not _is_caption(element):
                 continue
             text = _SPACES.sub(" ", element.text_content()).strip()
-            if 3 <= len(text) <= MAX_CAPTION_CHARS:
+            if 3 <= len(text) <= MAX_CAPTION_CHARS and not _APPEAL.search(text):
                 captions.setdefault(fold(text), text)
             if len(captions) >= MAX_CAPTIONS:
                 return list(captions.values())
