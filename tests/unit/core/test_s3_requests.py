@@ -3,6 +3,7 @@ against a loopback server that answers what a test tells it to."""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -148,3 +149,13 @@ def test_a_closed_port_is_an_endpoint_connection_error() -> None:
     with pytest.raises(EndpointConnectionError) as raised:
         _requests("http://127.0.0.1:9", attempts=1).get("raw/x")
     assert is_transient(raised.value)
+
+
+def test_a_small_file_goes_through_the_lean_path_from_where_it_stands(server: tuple[str, _Script]) -> None:
+    url, script = server
+    store = ObjectStore(client=None, bucket="ingest", requests=_requests(url))  # type: ignore[arg-type]
+    upload = io.BytesIO(b"headerBODY")
+    upload.seek(6)
+    assert store.put_if_absent("raw/news/abc", upload, content_type="text/plain").created
+    ((method, path, _, body),) = script.received
+    assert (method, path, body) == ("PUT", "/ingest/raw/news/abc", b"BODY")

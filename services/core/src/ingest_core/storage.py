@@ -139,9 +139,10 @@ class ObjectStore:
         }
         if metadata:
             kwargs["Metadata"] = metadata
+        small = _small_body(body) if self.requests is not None and not metadata else None
         try:
-            if self.requests is not None and isinstance(body, bytes) and not metadata:
-                self.requests.put(key, body, content_type=content_type, if_none_match=True)
+            if self.requests is not None and small is not None:
+                self.requests.put(key, small, content_type=content_type, if_none_match=True)
             else:
                 self.client.put_object(**kwargs)
         except ClientError as exc:
@@ -229,6 +230,23 @@ class ObjectStore:
                 return
             yield from keys
             start_after = keys[-1]
+
+
+#: Bodies up to this size go through the lean path whole; larger files stream through boto3.
+LEAN_PUT_MAX_BYTES = 16 * 1024 * 1024
+
+
+def _small_body(body: bytes | IO[bytes]) -> bytes | None:
+    """The body as bytes when it is small enough to hold (a file is read from where it stands)."""
+    if isinstance(body, bytes):
+        return body if len(body) <= LEAN_PUT_MAX_BYTES else None
+    try:
+        start = body.tell()
+        end = body.seek(0, 2)
+        body.seek(start)
+    except (AttributeError, OSError):
+        return None
+    return body.read() if end - start <= LEAN_PUT_MAX_BYTES else None
 
 
 def _code(exc: ClientError) -> str:
