@@ -78,7 +78,21 @@ FIXTURES = (
 )
 FIXTURES_NEXT_WEEK = FIXTURES.replace("Samstag, 8. März", "Samstag, 15. März")
 
+STRIKE = (
+    "Ferry strike goes on\n\n"
+    "The ferry strike entered day 3 on the northern routes, the union said, with 1,200 crew members "
+    "refusing to sail until the operator returns to the table. Passengers were advised to book seats on "
+    "the coastal trains, which added carriages for the week. The operator said talks could resume once "
+    "the union dropped its demand for a new rota, and the ministry urged both sides to meet again soon."
+)
+STRIKE_NEXT_DAY = STRIKE.replace("day 3", "day 4")
+STRIKE_UPDATE_ONE, STRIKE_UPDATE_TWO = (
+    STRIKE.replace("day 3", f"day {day}") + f"\n\nUpdate number {number}."
+    for day, number in ((1, 7), (2, 1590))
+)
 RECURRING = [
+    ("daily strike report, only the day number differs", STRIKE, STRIKE_NEXT_DAY),
+    ("daily strike report, the day and an update number differ", STRIKE_UPDATE_ONE, STRIKE_UPDATE_TWO),
     ("daily oil prices, next day", OIL, OIL_NEXT_DAY),
     ("quarterly results of one company", RESULTS_Q1, RESULTS_Q2),
     ("daily forecast, only the day and date differ", POLLEN, POLLEN_NEXT_DAY),

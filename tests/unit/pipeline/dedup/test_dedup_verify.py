@@ -48,12 +48,20 @@ def test_a_figure_ocr_lengthened_does_not_count_as_a_changed_figure() -> None:
     assert (shared, differing) == (1, 0)
 
 
-def test_figures_disagree_when_more_than_a_fifth_of_them_differ() -> None:
+def test_figures_disagree_when_more_than_a_fifth_of_them_differ_or_one_of_two() -> None:
     assert figures_agree(10, 2)
     assert not figures_agree(10, 3)
     assert not figures_agree(1, 1)
-    assert figures_agree(2, 1)
+    assert not figures_agree(2, 1)  # a report with two figures, one changed: the next edition
+    assert figures_agree(3, 1)  # one OCR slip among three
     assert figures_agree(0, 0)
+
+
+def test_a_figure_that_gained_or_lost_one_digit_may_be_ocr_but_not_one_that_changed_more() -> None:
+    from ingest_worker.pipeline.dedup.verify import _changed
+
+    assert not _changed(4, 5) and not _changed(2, 1)
+    assert _changed(4, 4) and _changed(1, 4)
 
 
 def test_merged_figures_keep_the_smallest_hashes() -> None:

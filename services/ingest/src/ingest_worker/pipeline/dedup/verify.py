@@ -111,8 +111,9 @@ def compare_figures(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, i
     A context can hold several figures ("in 2019 ... in 2020"); it weighs as many figures as
     the smaller side has there, and differs only when the two sides share none of them (a
     cut ending or a garbled context word leaves a context with fewer figures, not other
-    ones) and some have the same number of digits (a figure whose length changed is more
-    likely OCR dropping or adding a digit than a new week's figure).
+    ones) and some could not be one OCR-garbled into the other (``_changed``: a figure whose
+    length changed by one digit is more likely OCR dropping or adding a digit than a new
+    week's figure).
 
     Dates differing are contexts whose differing figures are calendar figures (a date, a
     weekday, a month: ``minhash.calendar_spans``).
@@ -130,18 +131,27 @@ def compare_figures(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, i
         compared += count
         if fa & fb:
             continue
-        lengths = {f >> 12 for f in fa} & {f >> 12 for f in fb}
-        if lengths:
+        pairs = [(a >> 12, b >> 12) for a in fa for b in fb if _changed(a >> 12, b >> 12)]
+        if pairs:
             differing += count
-            dates += any(length > MAX_DIGITS for length in lengths)
+            dates += any(a > MAX_DIGITS for a, _ in pairs)
     return compared, differing, dates
+
+
+def _changed(a: int, b: int) -> bool:
+    """Two figures in one context, by length class, that OCR cannot explain: the same number
+    of digits (a new figure), or digit counts two or more apart (OCR drops or adds one digit,
+    not three: "0" against "7919" is another edition). Calendar classes compare only alike."""
+    if a > MAX_DIGITS or b > MAX_DIGITS:
+        return a == b
+    return abs(a - b) != 1
 
 
 def figures_agree(shared: int, differing: int) -> bool:
     """A copy may differ in a few figures (OCR garbles one, an editor fixes one); a recurring
     report changes many. Disagree when more than a fifth of the shared contexts hold another
     figure, and, when that is a single figure, more than half of them do."""
-    return not (differing * 5 > shared and (differing >= 2 or differing * 2 > shared))
+    return not (differing * 5 > shared and (differing >= 2 or differing * 2 >= shared))
 
 
 def verify(query: Fingerprint, stored: Fingerprint, threshold: float) -> Verdict:
