@@ -104,9 +104,10 @@ def pipeline_record(raw: bytes, content_type: str, name: str, source_url: str | 
     return process_document(item, _STATE["pipeline"], _STATE["ctx"], record_id=new_id()).record
 
 
-def _pipeline_text(raw: bytes, content_type: str, name: str) -> str:
+def _pipeline_text(raw: bytes, content_type: str, name: str) -> str | None:
+    """The record's text, or None when the pipeline rejects the page."""
     record = pipeline_record(raw, content_type, name)
-    return record.text if record else ""
+    return record.text if record else None
 
 
 def _page(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
@@ -127,13 +128,18 @@ def _page(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
         whole = ""
     out["whole page (unfiltered)"] = score(whole, with_, without)
     out["trafilatura.extract"] = score(trafilatura.extract(html) or "", with_, without)
+    rejected: list[str] = []
     if "html" in modes:
-        out["pipeline, HTML mode"] = score(_pipeline_text(raw, "text/html", entry["file"]), with_, without)
+        page_text = _pipeline_text(raw, "text/html", entry["file"])
+        out["pipeline, HTML mode"] = score(page_text or "", with_, without)
+        rejected += ["HTML mode"] if page_text is None else []
     if "text" in modes:
         started = time.process_time()
         text = _pipeline_text(whole.encode("utf-8"), "text/plain", entry["file"] + ".txt")
         out["cpu_text"] = time.process_time() - started
-        out["pipeline, plain-text mode"] = score(text, with_, without)
+        out["pipeline, plain-text mode"] = score(text or "", with_, without)
+        rejected += ["plain-text mode"] if text is None else []
+    out["rejected"] = rejected
     return out
 
 
@@ -148,6 +154,11 @@ def _decode(raw: bytes) -> str:
             return raw.decode("cp1252", errors="replace")
 
 
+#: Pages each pipeline mode rejected, filled by ``run`` (every eval page is an article or a
+#: page with main text: a rejection is a loss).
+REJECTED: dict[str, int] = {}
+
+
 def run(
     limit: int | None, modes: tuple[str, ...], processes: int
 ) -> tuple[dict[str, dict[str, Counts]], int, float]:
@@ -158,6 +169,8 @@ def run(
         for result in pool.imap(_page, entries, chunksize=8):
             cpu_text += result.pop("cpu_text", 0.0)
             english = result.pop("english")
+            for mode in result.pop("rejected"):
+                REJECTED[mode] = REJECTED.get(mode, 0) + 1
             for name, counts in result.items():
                 groups = totals.setdefault(
                     name, {"all": Counts(), "English": Counts(), "non-English": Counts()}
@@ -191,6 +204,9 @@ def report(totals: dict[str, dict[str, Counts]], pages: int, command: str) -> st
             f"| {name} | {a.precision:.3f} | {a.recall:.3f} | {a.f1:.3f} "
             f"| {groups['English'].f1:.3f} | {groups['non-English'].f1:.3f} |"
         )
+    ran = [mode for mode in ("HTML mode", "plain-text mode") if f"pipeline, {mode}" in totals]
+    refused = ", ".join(f"{mode} {REJECTED.get(mode, 0)}" for mode in ran)
+    lines += ["", f"Pages the pipeline rejected (of {pages}): {refused}."]
     return "\n".join(lines)
 
 
