@@ -123,6 +123,12 @@ class Settings(BaseSettings):
         5_000_000, description="Longest decoded text a document may have before it is rejected."
     )
     worker_concurrency: int = Field(2, description="Worker processes per `ingest-worker`.")
+    worker_start_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds a new pool process may take to load its models before Celery gives up on "
+        "it (Celery's default, 4 s, kills every new process on a busy machine, over and over).",
+    )
     worker_metrics_port: int = Field(
         0, ge=0, le=65535, description="Port of a worker's Prometheus endpoint (all its processes); 0: off."
     )

@@ -44,6 +44,8 @@ def create_celery(settings: Settings | None = None) -> Celery:
         task_acks_on_failure_or_timeout=True,
         worker_prefetch_multiplier=1,
         worker_concurrency=settings.worker_concurrency,
+        # The warm-up (models, parser tables) runs before a new process reports itself up.
+        worker_proc_alive_timeout=settings.worker_start_timeout,
         worker_max_tasks_per_child=2000,  # bounds slow leaks in parsers
         worker_max_memory_per_child=1_000_000,  # KiB: a runaway parser restarts its process
         task_soft_time_limit=settings.task_soft_time_limit,  # per message: scaled by batch size
