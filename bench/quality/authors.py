@@ -25,9 +25,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing import Pool
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from bench.quality.run import CORPUS, _cpu_model, _decode, init_worker, pipeline_record, write_section
+from bench.quality.run import (
+    CORPUS,
+    Counts,
+    _cpu_model,
+    _decode,
+    init_worker,
+    pipeline_record,
+    write_section,
+)
 
 DEV_SET = Path(__file__).resolve().parent / "data" / "authors.json"
 START, END = "<!-- authors:start -->", "<!-- authors:end -->"
@@ -42,17 +50,16 @@ def fold(name: str) -> str:
 
 
 @dataclass
-class Tally:
+class Tally(Counts):
     """Name-level counts and exact pages, summed over the dev set."""
 
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
+    EMPTY_PRECISION: ClassVar[float] = 1.0  # no name given is no wrong name
+
     pages: int = 0
     exact: int = 0
     wrong: list[str] = field(default_factory=list)
 
-    def add(self, page: str, given: list[str], truth: list[str]) -> None:
+    def add_page(self, page: str, given: list[str], truth: list[str]) -> None:
         given_keys = list(dict.fromkeys(fold(name) for name in given if fold(name)))
         truth_keys = {fold(name) for name in truth}
         hits = sum(1 for key in given_keys if key in truth_keys)
@@ -64,19 +71,6 @@ class Tally:
             self.exact += 1
         else:
             self.wrong.append(f"{page}: gave {given} want {truth}")
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
 
 def load_dev_set(path: Path = DEV_SET) -> list[dict[str, Any]]:
@@ -112,8 +106,8 @@ def run(processes: int = 2) -> tuple[dict[str, Tally], int]:
     tallies = {PIPELINE: Tally(), TRAFILATURA: Tally()}
     with Pool(min(processes, 2), initializer=init_worker, initargs=(("html",),)) as pool:
         for name, ours, theirs in pool.imap(_page, pages, chunksize=4):
-            tallies[PIPELINE].add(name, ours, truth[name])
-            tallies[TRAFILATURA].add(name, theirs, truth[name])
+            tallies[PIPELINE].add_page(name, ours, truth[name])
+            tallies[TRAFILATURA].add_page(name, theirs, truth[name])
     return tallies, len(pages)
 
 

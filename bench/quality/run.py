@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import Pool
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from ingest_core.schema import Record
@@ -42,13 +42,15 @@ class Counts:
     tp: int = 0
     fp: int = 0
     fn: int = 0
+    #: Precision when nothing was given: no snippet found is no precision; no name given is no error.
+    EMPTY_PRECISION: ClassVar[float] = 0.0
 
     def add(self, other: Counts) -> None:
         self.tp, self.fp, self.fn = self.tp + other.tp, self.fp + other.fp, self.fn + other.fn
 
     @property
     def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else self.EMPTY_PRECISION
 
     @property
     def recall(self) -> float:
