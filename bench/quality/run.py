@@ -212,6 +212,37 @@ def report(totals: dict[str, dict[str, Counts]], pages: int, command: str) -> st
     return "\n".join(lines)
 
 
+DEDUP_START, DEDUP_END = "<!-- quality-dedup:start -->", "<!-- quality-dedup:end -->"
+
+
+def dedup_summary(seed: int = 20240601) -> str:
+    """Duplicates on the dedup dev corpus (``bench.dedup``), memory index: cluster scores and
+    the recurring reports and same-event stories wrongly merged. ``bench.dedup.run`` has the
+    full section (baseline, Redis costs, speed)."""
+    from bench.dedup.corpus import build
+    from bench.dedup.run import body_of, clusters_from, run_ours
+    from bench.dedup.run import score as cluster_score
+    from ingest_worker.pipeline.dedup import MemoryDedupIndex
+
+    corpus = build(seed)
+    decisions = run_ours([(d.id, body_of(d.text)) for d in corpus.docs], MemoryDedupIndex())
+    scores = cluster_score(corpus, clusters_from(decisions))
+    p, r, f1 = scores["cluster"]
+    merged, pairs = scores["must_not_merge"]
+    return "\n".join(
+        [
+            "## Duplicates (dedup dev corpus, in this run)",
+            "",
+            f"- command: `.venv/bin/python -m bench.quality.run` (seed {seed}; more in `bench.dedup.run`)",
+            f"- documents: {len(corpus.docs)}; clusters scored as in the dedup section",
+            "",
+            "| cluster P | cluster R | cluster F1 | recurring or same-event pairs merged |",
+            "| --- | --- | --- | --- |",
+            f"| {p:.3f} | {r:.3f} | {f1:.3f} | {merged} / {pairs} |",
+        ]
+    )
+
+
 def _cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -243,6 +274,7 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
     parser.add_argument("--no-dates", action="store_true", help="skip the publication-date section")
     parser.add_argument("--no-authors", action="store_true", help="skip the author section")
+    parser.add_argument("--no-dedup", action="store_true", help="skip the duplicates summary")
     args = parser.parse_args(list(argv) if argv is not None else None)
     modes = ("html", "text") if args.mode == "both" else (args.mode,)
     started = time.time()
@@ -272,6 +304,11 @@ def main(argv: Iterable[str] | None = None) -> None:
         print(authors_text)
         if not args.no_write:
             write_section(authors_text, authors.START, authors.END)
+    if not args.no_dedup:
+        dedup_text = dedup_summary()
+        print(dedup_text)
+        if not args.no_write:
+            write_section(dedup_text, DEDUP_START, DEDUP_END)
 
 
 if __name__ == "__main__":
