@@ -44,8 +44,7 @@ from ingest_worker.process import BatchItem, DocumentInput, Outcome, process_doc
 
 log = structlog.get_logger("ingest_worker.tasks")
 
-FLUSH_DOCUMENTS = 16  # outcomes recorded at least this often…
-FLUSH_SECONDS = 0.5  # …or this often, so a killed worker redoes little
+FLUSH_DOCUMENTS = 16  # documents through the pipeline together, outcomes recorded after each such chunk
 _DENSE_ENOUGH = 4  # one ranged GET when the span is at most this many times the bytes needed
 
 _S3_TRANSIENT_CODES = {
@@ -196,7 +195,6 @@ class _BatchRun:
     verdicts: dict[str, StartVerdict] = field(default_factory=dict)
     finished: set[str] = field(default_factory=set)
     pending: list[_Pending] = field(default_factory=list)
-    last_flush: float = field(default_factory=time.monotonic)
 
     @property
     def lease(self) -> float:
@@ -357,7 +355,6 @@ class _BatchRun:
         for outcome in outcomes:
             metrics.DOCUMENTS.labels(outcome.status.value).inc()
         self.pending.clear()
-        self.last_flush = time.monotonic()
         if transition.job_finished:
             try:
                 write_job_summary(rt.jobs, rt.store, self.msg.job_id, rt.settings.job_retention_seconds)
