@@ -519,6 +519,18 @@ class JobStore:
         """Asks the watchdog to send the batch again at ``at`` (a back-off after an outage)."""
         self.redis.zadd(self.keys.batches_due(), {batch_id: at}, xx=True)
 
+    def park(self, batch_id: str, reason: str) -> None:
+        """Takes a batch whose message cannot be read out of the resend schedule, keeping it.
+
+        Sending it again would fail the same way every sweep; parked, it stays in Redis with its
+        reason (state ``parked``, listed under ``batches_parked``) for an operator to repair.
+        """
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zrem(self.keys.batches_due(), batch_id)
+        pipe.hset(self.keys.batch(batch_id), mapping={"state": "parked", "parked_reason": reason[:500]})
+        pipe.sadd(self.keys.batches_parked(), batch_id)
+        pipe.execute()
+
     def renew_lease(self, batch_id: str, until: float) -> None:
         self.redis.zadd(self.keys.batches_due(), {batch_id: until}, xx=True)
 

@@ -111,6 +111,10 @@ class RedisKeys:
         """Batches by the time the watchdog must send them again unless a worker moves first."""
         return f"{self.prefix}:batches:due"
 
+    def batches_parked(self) -> str:
+        """Batches whose message no worker can read (corrupt outbox entry): kept for an operator."""
+        return f"{self.prefix}:batches:parked"
+
     def summaries_due(self) -> str:
         """Finished jobs whose summary is not yet in the bucket."""
         return f"{self.prefix}:summaries:due"

@@ -34,6 +34,9 @@ BATCH_DOCUMENTS = Histogram(
 BATCH_OUTCOMES = Counter("ingest_worker_batches_total", "Batch deliveries, by result", ["result"])
 RETRIES = Counter("ingest_worker_retries_total", "Batches backed off after a Redis or S3 outage")
 RESENT = Counter("ingest_worker_batches_resent_total", "Batches the watchdog sent again", ["reason"])
+PARKED = Counter(
+    "ingest_worker_batches_parked_total", "Batches with an unreadable message, kept aside for an operator"
+)
 QUEUE_DEPTH = Gauge(
     "ingest_queue_depth", "Task messages waiting in the broker queue", multiprocess_mode="mostrecent"
 )

@@ -5,6 +5,8 @@ died before sending it, when its worker stopped renewing its lease (killed, or c
 Redis), when an outage asked for a back-off, or when a sent message was never claimed. Of
 several watchdogs exactly one takes each overdue batch (a Lua check-and-set), and a second
 delivery of a batch is harmless: finished documents are skipped, record ids are reserved once.
+A batch whose message cannot be read (a corrupt outbox entry) is parked, with its reason, instead
+of failing the same way every sweep.
 
 Once a day (after ``export_compaction_delay_seconds`` past midnight UTC) the watchdog also
 schedules yesterday's daily Parquet compaction of every collection; a Redis lock per day lets
@@ -23,13 +25,14 @@ from datetime import UTC, date, datetime
 
 import redis
 import structlog
+from pydantic import ValidationError
 
 from ingest_core.jobs import JobStore, write_job_summary
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
 from ingest_core.tasks import QUEUE, BatchMessage, TaskSender, send_batch
 from ingest_worker.exports import compaction_day, schedule_daily_compaction
-from ingest_worker.metrics import QUEUE_DEPTH, RESENT
+from ingest_worker.metrics import PARKED, QUEUE_DEPTH, RESENT
 from ingest_worker.webhooks import WebhookDispatcher
 
 log = structlog.get_logger("ingest_worker.watchdog")
@@ -105,7 +108,14 @@ class Watchdog:
             if message is None:
                 continue
             try:
-                send_batch(self.sender, BatchMessage.model_validate_json(message), self.settings)
+                batch = BatchMessage.model_validate_json(message)
+            except ValidationError as exc:
+                log.error("watchdog.parked", batch_id=batch_id, error=str(exc).splitlines()[0])
+                self.jobs.park(batch_id, f"unreadable batch message: {exc}")
+                PARKED.inc()
+                continue
+            try:
+                send_batch(self.sender, batch, self.settings)
             except Exception:
                 log.warning("watchdog.send_failed", batch_id=batch_id, exc_info=True)
                 self.jobs.reschedule(batch_id, now + 5 * self.settings.watchdog_interval_seconds)
