@@ -1,0 +1,70 @@
+"""GET /v1/jobs/{id}?wait=N on the real API: a long-poll answers with the change it woke for."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from ingest_core.ids import new_id
+from ingest_core.jobs import JobStore, NewDocument
+from ingest_core.keys import DEFAULT_TENANT, tenant_collection
+from ingest_core.schema import DocStatus
+from ingest_devstack.servers import ApiServer
+
+pytestmark = pytest.mark.integration
+
+
+def _registered_job(redis_client: redis.Redis[bytes], collection: str) -> tuple[JobStore, str, str]:
+    """A job of one queued document, registered without batches: no worker will touch it."""
+    jobs = JobStore(redis_client)
+    doc = NewDocument(filename="a.txt")
+    job_id = jobs.create_job(tenant_collection(DEFAULT_TENANT, collection), [doc])
+    return jobs, job_id, doc.doc_id
+
+
+def test_a_long_poll_answers_with_the_change_it_woke_for(
+    api_server: ApiServer, redis_client: redis.Redis[bytes], collection: str
+) -> None:
+    jobs, job_id, doc_id = _registered_job(redis_client, collection)
+    answers: list[dict[str, Any]] = []
+    with httpx.Client(base_url=api_server.url, timeout=60) as client:
+        poll = threading.Thread(
+            target=lambda: answers.append(client.get(f"/v1/jobs/{job_id}", params={"wait": 30}).json())
+        )
+        started = time.monotonic()
+        poll.start()
+        time.sleep(0.5)  # the poll is waiting by now (a change before it reads is fine too)
+        jobs.finish(job_id, doc_id, DocStatus.rejected, error="spec: rejected while polled")
+        poll.join(60)
+        elapsed = time.monotonic() - started
+
+    [job] = answers
+    assert elapsed < 25  # woke for the change, not at the end of its 30 s
+    assert job["status"] == "failed"
+    assert job["counts"]["rejected"] == 1 and job["counts"]["queued"] == 0
+    assert job["documents"][0]["error"] == "spec: rejected while polled"
+
+
+def test_a_long_poll_on_a_finished_job_answers_at_once(
+    api_server: ApiServer, redis_client: redis.Redis[bytes], collection: str
+) -> None:
+    jobs, job_id, doc_id = _registered_job(redis_client, collection)
+    jobs.finish(job_id, doc_id, DocStatus.rejected, error="done before the poll")
+    with httpx.Client(base_url=api_server.url, timeout=60) as client:
+        started = time.monotonic()
+        job = client.get(f"/v1/jobs/{job_id}", params={"wait": 30}).json()
+        elapsed = time.monotonic() - started
+    assert job["status"] == "failed"
+    assert elapsed < 25
+
+
+def test_a_long_poll_of_an_unknown_job_is_404(api_server: ApiServer) -> None:
+    with httpx.Client(base_url=api_server.url, timeout=60) as client:
+        response = client.get(f"/v1/jobs/{new_id()}", params={"wait": 2})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
