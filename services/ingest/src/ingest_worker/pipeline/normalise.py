@@ -88,8 +88,8 @@ _MOJIBAKE_ANCHORS = _mojibake_anchors()
 
 
 def looks_like_mojibake(text: str) -> bool:
-    """``ftfy.badness.is_bad``, searching only around the characters every match holds: about
-    10x faster on news paragraphs, same answer.
+    """``ftfy.badness.is_bad``, searching only around the characters every match holds: 8x
+    faster on news paragraphs (3x faster than windows around every non-ASCII run), same answer.
 
     Every match of ftfy's pattern holds a character of ``_MOJIBAKE_ANCHORS`` and is at most
     ``MOJIBAKE_REACH + 1`` characters long, so it lies within ``MOJIBAKE_REACH`` of a run of
