@@ -19,12 +19,15 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
+import structlog
+from py3langid.langid import MODEL_FILE, RAW_FLOOR, LanguageIdentifier
 
 from ingest_worker.pipeline.base import Article, StageContext
+from ingest_worker.pipeline.langid_features import FeatureCounter
 
-#: Characters classified: the automaton walk costs ~1 µs a character; past a paragraph or two
-#: more text adds time, not accuracy.
+log = structlog.get_logger("ingest_worker.pipeline.language")
+
+#: Characters classified: past a paragraph or two more text adds time, not accuracy.
 SAMPLE_CHARS = 1500
 #: Below this many characters a guess is noise; the stages say so instead of guessing.
 MIN_CHARS = 20
@@ -42,12 +45,29 @@ class _Identifier(LanguageIdentifier):  # type: ignore[misc]  # py3langid has no
     """py3langid's identifier with its feature table widened to float32 once (+28 MB a process;
     the float16 copy is dropped) and rows gathered with ``take``: scoring a text takes 0.2 ms
     instead of 0.64, and the scores are the same bit for bit (float16 → float32 is exact, and
-    the product was float32 anyway)."""
+    the product was float32 anyway).
+
+    The features are counted with numpy (``langid_features``) instead of py3langid's per-byte
+    automaton walk in Python (1.2 ms a sample): the same Counter, so the same scores.
+    """
+
+    features: FeatureCounter | None = None
 
     def _sparse_score(self, visits: Counter[int], table: Any) -> Any:
         features = np.fromiter(visits.keys(), dtype=np.intp, count=len(visits))
         counts = np.fromiter(visits.values(), dtype=np.float32, count=len(visits))
         return np.log1p(counts) @ table.take(features, axis=0) + self.nb_pc
+
+    def _raw_score(self, text: bytes) -> Any:
+        """py3langid's ``_raw_score``, with the counts from ``self.features``."""
+        if self.features is None:  # a model the counter cannot index: py3langid's own walk
+            return super()._raw_score(text)
+        visits = self.features.visits(text)
+        if visits:
+            return self._sparse_score(visits, self.nb_ptc)
+        # no features: 0.0 under norm_probs (uniform → abstain), RAW_FLOOR otherwise
+        fill = 0.0 if self._norm_probs else RAW_FLOOR
+        return np.full(len(self.nb_classes), fill, dtype=np.float32)
 
 
 @lru_cache(maxsize=1)
@@ -56,6 +76,10 @@ def _identifier() -> LanguageIdentifier:
     identifier.nb_ptc = np.asarray(identifier.nb_ptc, dtype=np.float32)
     # the float16 original is referenced only here (for set_languages): let it go
     identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
+    try:
+        identifier.features = FeatureCounter(identifier.tk_nextmove, identifier.tk_row, identifier.tk_output)
+    except ValueError:
+        log.warning("language.model_not_indexable", fallback="py3langid's own automaton walk")
     return identifier
 
 
