@@ -56,7 +56,14 @@ def _band_layout() -> tuple[tuple[int, ...], ...]:
 
 BAND_LAYOUT = _band_layout()
 NUM_BANDS = len(BAND_LAYOUT)
-_BAND_BYTES = np.array([[2 * b + k for b in band for k in (0, 1)] for band in BAND_LAYOUT], dtype=np.intp)
+#: Where each byte of each band key comes from in the signature's bytes followed by the band
+#: numbers: the band number, then the band's 16-bit values (LE). One gather builds every key.
+_KEY_BYTES = np.array(
+    [[2 * NUM_BINS + i] + [2 * b + k for b in band for k in (0, 1)] for i, band in enumerate(BAND_LAYOUT)],
+    dtype=np.intp,
+)
+_BAND_NUMBERS = np.arange(len(BAND_LAYOUT), dtype=np.uint8)
+_KEY_WIDTH = 1 + 2 * BAND_ROWS
 MAX_NUMBERS = 64
 
 _WORD = re.compile(r"\w+")
@@ -136,8 +143,9 @@ class Fingerprint:
 
     @cached_property
     def _band_keys(self) -> tuple[bytes, ...]:
-        raw = np.frombuffer(self.signature.astype("<u2").tobytes(), dtype=np.uint8)[_BAND_BYTES]
-        return tuple(bytes([band]) + row.tobytes() for band, row in enumerate(raw))
+        raw = np.concatenate((self.signature.astype("<u2").view(np.uint8), _BAND_NUMBERS))
+        keys = raw[_KEY_BYTES].tobytes()
+        return tuple(keys[i : i + _KEY_WIDTH] for i in range(0, len(keys), _KEY_WIDTH))
 
 
 def _word_table() -> npt.NDArray[np.bool_]:
