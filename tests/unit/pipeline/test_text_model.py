@@ -144,12 +144,21 @@ def test_kept_captions_teasers_and_comment_headers_are_dropped_with_their_reason
         "Anne 21. Juni 2018 um 7:32 Uhr - Antworten\n\n"
         "The limit on the road is now 30 (km/h) in the whole city centre.\n\n"
         "The figures came from the statistics office (Destatis/Eurostat)\n\n"
-        f"{ENGLISH}\n"
+        f"{ENGLISH}\n\n"
+        "Join our Newsletter for the latest news right to your inbox\n\n"
+        "The newsletter, launched in 2019, now has twenty thousand readers.\n"
     )
     keep = np.ones(len(layout.lines), dtype=bool)
     marked = _marked_furniture(keep, layout.lines)
-    assert marked == {0: "photo_credit", 1: "photo_credit", 2: "teaser", 3: "teaser", 4: "comment_header"}
-    assert keep.tolist() == [False] * 5 + [True] * 3
+    assert marked == {
+        0: "photo_credit",
+        1: "photo_credit",
+        2: "teaser",
+        3: "teaser",
+        4: "comment_header",
+        8: "newsletter",
+    }
+    assert keep.tolist() == [False] * 5 + [True] * 3 + [False, True]
 
 
 def test_a_caption_the_model_kept_goes_to_the_captions_not_the_text() -> None:

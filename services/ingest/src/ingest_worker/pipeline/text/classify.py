@@ -62,6 +62,16 @@ _COMMENT_HEAD = re.compile(
     r"|[-|·•]\s*(reply|antworten|responder|répondre|rispondi|odpowiedz|responda))$",
     re.IGNORECASE,
 )
+#: A newsletter prompt: "Sign up to get ...", or a line naming a newsletter that is no statement
+#: ("Join our Newsletter for the latest news", "PC Gamer Newsletter", "Unser Newsletter!").
+_SIGN_UP = re.compile(
+    r"(sign up|subscribe|join our|melden sie sich|abonnieren sie|suscríbete|inscrivez-vous|abonnez-vous"
+    r"|iscriviti)\b",
+    re.IGNORECASE,
+)
+_NEWSLETTER = re.compile(r"\bnewsletter\b", re.IGNORECASE)
+#: Newsletter prompts at most this long are dropped.
+PROMPT_CHARS = 160
 #: A teaser or tag line's lead-in: "PUEDES VER: ...", "Lea también: ...", "Tags: ...", "Filed under ...".
 _TEASER_LEAD = re.compile(
     r"(puedes ver|lea también|lee también|ver también|mira también|leia também|leggi anche|lire aussi"
@@ -181,10 +191,11 @@ def _header_above_body(keep: npt.NDArray[np.bool_], lines: Sequence[Line]) -> No
 def _marked_furniture(keep: npt.NDArray[np.bool_], lines: Sequence[Line]) -> dict[int, str]:
     """Drops kept short lines that say what furniture they are; returns their reasons by index.
 
-    Captions ending in a photo credit, "Read also:" teasers, tag lines and comment headers sit
-    among body lines, so the model's context features vouch for them; what they say of
-    themselves is the better evidence. Out-of-fold on two fifths of the evaluation pages, 34 of
-    the 36 such lines the model kept were labelled furniture (CV figures: bench/RESULTS.md).
+    Captions ending in a photo credit, "Read also:" teasers, tag lines, comment headers and
+    newsletter prompts sit among body lines, so the model's context features vouch for them;
+    what they say of themselves is the better evidence. Out-of-fold on two fifths of the
+    evaluation pages, 34 of the 36 credit, teaser and comment lines the model kept were
+    labelled furniture (CV figures: bench/RESULTS.md).
     """
     marked: dict[int, str] = {}
     for i, line in enumerate(lines):
@@ -197,6 +208,10 @@ def _marked_furniture(keep: npt.NDArray[np.bool_], lines: Sequence[Line]) -> dic
             marked[i] = "teaser"
         elif _COMMENT_HEAD.search(text):
             marked[i] = "comment_header"
+        elif len(text) <= PROMPT_CHARS and (
+            _SIGN_UP.match(text) or (_NEWSLETTER.search(text) and not text.endswith("."))
+        ):
+            marked[i] = "newsletter"
         else:
             continue
         keep[i] = False
