@@ -8,6 +8,7 @@ import numpy as np
 
 from ingest_worker.pipeline.base import Article, StageContext
 from ingest_worker.pipeline.text import text_stages
+from ingest_worker.pipeline.text.classify import _marked_furniture
 from ingest_worker.pipeline.text.features import FEATURE_NAMES, line_features
 from ingest_worker.pipeline.text.model import MODEL_PATH, Forest, LineModel, load_model, smooth
 from ingest_worker.pipeline.text.segment import segment
@@ -132,3 +133,42 @@ def test_a_forest_scores_a_huge_page_in_chunks_the_same_as_line_by_line() -> Non
     forest = _two_trees()
     x = np.random.default_rng(1).normal(size=(5000, 2)) * 3
     assert np.array_equal(forest(x), np.concatenate([forest(x[i : i + 1]) for i in range(0, 5000)]))
+
+
+def test_kept_captions_teasers_and_comment_headers_are_dropped_with_their_reason() -> None:
+    layout = segment(
+        "The mayor at the council meeting on Tuesday evening (REUTERS/Denis Balibouse)\n\n"
+        "Das Hermelin ist im Winter gut getarnt. © AFP / Jeff Pachoud\n\n"
+        "PUEDES VER: ¿Qué es la Sunedu y para qué sirve?\n\n"
+        "Tags: budget, council, housing\n\n"
+        "Anne 21. Juni 2018 um 7:32 Uhr - Antworten\n\n"
+        "The limit on the road is now 30 (km/h) in the whole city centre.\n\n"
+        "The figures came from the statistics office (Destatis/Eurostat)\n\n"
+        f"{ENGLISH}\n\n"
+        "Join our Newsletter for the latest news right to your inbox\n\n"
+        "The newsletter, launched in 2019, now has twenty thousand readers.\n"
+    )
+    keep = np.ones(len(layout.lines), dtype=bool)
+    marked = _marked_furniture(keep, layout.lines)
+    assert marked == {
+        0: "photo_credit",
+        1: "photo_credit",
+        2: "teaser",
+        3: "teaser",
+        4: "comment_header",
+        8: "newsletter",
+    }
+    assert keep.tolist() == [False] * 5 + [True] * 3 + [False, True]
+
+
+def test_a_caption_the_model_kept_goes_to_the_captions_not_the_text() -> None:
+    caption = "The mayor at the council meeting on Tuesday evening (REUTERS/Denis Balibouse)"
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+    body = [
+        ENGLISH.replace("Tuesday", day).replace("budget", f"budget number {i}")
+        for i, day in enumerate(days * 2)
+    ]
+    doc = run(MENU + "\n" + "\n\n".join([*body[:6], caption, *body[6:]]) + "\n\n" + MENU.lower())
+    assert caption not in doc.paragraphs
+    assert caption in doc.captions
+    assert len(doc.paragraphs) == len(body)

@@ -62,6 +62,8 @@ MAX_STANDFIRST = 600
 STANDFIRST_HEADLINE_LINES = 1
 MAX_CAPTION = 300
 MAX_BODY_CAPTION = 200
+#: Removed lines that may be captions: dropped for their shape, or for a credit at their end.
+_CAPTION_REASONS = ("short_fragment", "low_text_density", "photo_credit")
 #: Lines above the body that may hold headline, byline and date.
 HEADER_LINES = 25
 
@@ -234,13 +236,15 @@ def _captions(lines: list[Line], meta: TextMetadata) -> None:
     for line in lines:
         if line.kind not in (BODY, BOILERPLATE) or len(line.text) > MAX_CAPTION:
             continue
-        if line.kind == BOILERPLATE and line.reason not in ("short_fragment", "low_text_density"):
+        if line.kind == BOILERPLATE and line.reason not in _CAPTION_REASONS:
             continue
         # a body line is a caption only when short: long prose may quote an agency or a photographer
         if line.kind == BODY and len(line.text) > MAX_BODY_CAPTION:
             continue
         lowered = line.scan.lower()
-        if any(word in lowered for word in PHOTO_CREDIT_WORDS) and PHOTO_CREDIT.search(line.scan):
+        # the boilerplate stage already read a credit at the end of the line ("(Foto: dpa)")
+        credited = line.kind == BOILERPLATE and line.reason == "photo_credit"
+        if credited or (any(w in lowered for w in PHOTO_CREDIT_WORDS) and PHOTO_CREDIT.search(line.scan)):
             meta.captions.append(line.text)
             _take(line, CAPTION, "photo_credit", meta)
 
