@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from ingest_worker.pipeline.dedup import minhash
 from ingest_worker.pipeline.dedup.minhash import (
+    CALENDAR_DAY,
     MAX_DIGITS,
     MAX_NUMBERS,
     NUM_BINS,
@@ -166,6 +167,12 @@ def ref_number_hashes(body: str) -> tuple[int, ...]:
         start, end = match.span()
         if any(a <= start < b for a, b in dated):
             continue
+        day = re.search(r"(?<![^\W\d_])(?:day|tag|jour|día|dia|giorno|dag|dzień|dzien)\s+$", body[:start])
+        if re.fullmatch(r"\d{1,3}[.,:]?", match.group()) and day and start - day.start() <= 10:
+            count = match.group().rstrip(".,:")
+            figure = CALENDAR_DAY << 12 | (xxhash.xxh32_intdigest(f"d{int(count)}".encode()) & 0xFFF)
+            found.add(ref_context_hash(body, day.start(), start + len(count)) << 16 | figure)
+            continue
         while start > 0 and body[start - 1] in "oOlIiSsBZz|":
             start -= 1
         token = body[start:end]
@@ -184,7 +191,8 @@ _TOKEN_TEXT = (
     "I i Is B2 zz9 ﬀ – ' \" sept sept. Sept septembre dec. Dec domingo domenica th 1st gen ene ago set mag "
     "marca maja maart 0 00 000000000000000 9.999.999 3, ,3 .5 5. Oct october Oktober października grudnia "
     "giugno junho mercoledì terça-feira dinsdag sonnabend friday, posted: mis em il op 10h30 ǅ K Å Σ ς ŉ ΐ "
-    "ẞ ﬅ Ⅰ 𝟙𝟚 𝟑 3½ 3٣ juni juli june jule feiramarch -feira x-feiramay"
+    "ẞ ﬅ Ⅰ 𝟙𝟚 𝟑 3½ 3٣ juni juli june jule feiramarch -feira x-feiramay day Day tag Tag jour día dia "
+    "giorno dag dzień today sunday workday"
 )
 _TOKENS = _TOKEN_TEXT.split(" ")
 _SEPARATORS = [" ", " ", " ", ", ", ". ", "\n", "\n\n", "", "  ", ":", "/", "\u00a0", "\t", "-"]

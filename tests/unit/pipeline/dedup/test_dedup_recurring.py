@@ -90,8 +90,13 @@ STRIKE_UPDATE_ONE, STRIKE_UPDATE_TWO = (
     STRIKE.replace("day 3", f"day {day}") + f"\n\nUpdate number {number}."
     for day, number in ((1, 7), (2, 1590))
 )
+STRIKE_DAY_TEN, STRIKE_DAY_ONE = (
+    STRIKE.replace("day 3", f"day {day}").replace("1,200", crew)
+    for day, crew in (("10", "79190"), ("1", "7919"))
+)
 RECURRING = [
     ("daily strike report, only the day number differs", STRIKE, STRIKE_NEXT_DAY),
+    ("strike report, day 10 against day 1 and a figure a digit longer", STRIKE_DAY_TEN, STRIKE_DAY_ONE),
     ("daily strike report, the day and an update number differ", STRIKE_UPDATE_ONE, STRIKE_UPDATE_TWO),
     ("daily oil prices, next day", OIL, OIL_NEXT_DAY),
     ("quarterly results of one company", RESULTS_Q1, RESULTS_Q2),

@@ -321,6 +321,11 @@ def number_hashes(body: str) -> tuple[int, ...]:
     return _figures(body.casefold())
 
 
+#: A day count ("day 10 of the strike", "Tag 3"): the word right before a number of 1-3 digits.
+_DAY_WORD_BEFORE = re.compile(r"(?<![^\W\d_])(?:day|tag|jour|día|dia|giorno|dag|dzień|dzien)\s+$")
+_DAY_COUNT = re.compile(r"\d{1,3}[.,:]?")
+
+
 def _figures(body: str, codes: npt.NDArray[np.uint32] | None = None) -> tuple[int, ...]:
     """``number_hashes`` of an already case-folded body (``codes``: its code points, if known)."""
     found: set[int] = set()
@@ -334,6 +339,15 @@ def _figures(body: str, codes: npt.NDArray[np.uint32] | None = None) -> tuple[in
         start, end = match.span()
         if dated and any(a <= start < b for a, b in dated):
             continue  # the day of a date: counted with its date
+        if _DAY_COUNT.fullmatch(match.group()) and (
+            day := _DAY_WORD_BEFORE.search(body, max(0, start - 10), start)
+        ):
+            # a day count is a calendar figure: "day 10" against "day 1" is the next edition,
+            # though the digit count moved by one (which the OCR rule below would excuse)
+            count = match.group().rstrip(".,:")
+            figure = CALENDAR_DAY << 12 | (xxhash.xxh32_intdigest(f"d{int(count)}".encode()) & 0xFFF)
+            found.add(_context_hash(body, day.start(), start + len(count)) << 16 | figure)
+            continue
         while start > 0 and body[start - 1] in _OCR_LETTERS:  # "l5" is 15 read badly
             start -= 1
         token = body[start:end]
