@@ -85,9 +85,13 @@ def clean_line(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+#: What ``fold`` trims from both ends of a key.
+_FOLD_STRIP = " .:;,!?|-–—•·*#>\"'“”‘’«»()[]"
+
+
 def fold(text: str) -> str:
     """The comparison key of a line: case and punctuation at the ends do not matter."""
-    return text[:SCAN_CHARS].casefold().strip(" .:;,!?|-–—•·*#>\"'“”‘’«»()[]")
+    return text[:SCAN_CHARS].casefold().strip(_FOLD_STRIP)
 
 
 def segment(text: str) -> Layout:
@@ -144,34 +148,32 @@ def layout_from_paragraphs(paragraphs: Sequence[str]) -> Layout:
 
 
 def _layout(raw_lines: Iterable[str], *, paragraphs: bool, clean: bool = True) -> Layout:
-    """Lines and blocks; ``clean=False`` when the caller already cleaned the text as a whole."""
+    """Lines and blocks; ``clean=False`` when the caller already cleaned (and length-checked) the text.
+
+    One pass, and ``fold`` and ``Line`` are spelt out inline: this runs for every line of every upload.
+    """
     layout = Layout()
+    lines = layout.lines
     block = 0
     pending_break = False
-    current: Line | None = None
     for raw in raw_lines:
-        if len(raw) > MAX_LINE_CHARS:
-            raise Reject(f"a line of {len(raw)} characters is not article text (limit {MAX_LINE_CHARS})")
-        cleaned = clean_line(raw) if clean else raw.strip()
+        if clean:
+            if len(raw) > MAX_LINE_CHARS:
+                raise Reject(f"a line of {len(raw)} characters is not article text (limit {MAX_LINE_CHARS})")
+            cleaned = clean_line(raw)
+        else:
+            cleaned = raw.strip()
         if not cleaned:
             pending_break = True
             continue
-        starts = current is None or pending_break or paragraphs
-        if starts and current is not None:
-            current.last_in_block = True
+        starts = pending_break or paragraphs or not lines
+        if starts and lines:
+            lines[-1].last_in_block = True
             block += 1
-        line = Line(
-            text=cleaned,
-            index=len(layout.lines),
-            block=block,
-            first_in_block=starts,
-            last_in_block=False,
-            key=fold(cleaned),
-        )
-        layout.lines.append(line)
-        current = line
+        key = cleaned[:SCAN_CHARS].casefold().strip(_FOLD_STRIP)
+        lines.append(Line(cleaned, len(lines), block, starts, False, UNSURE, "", 0.0, key))
         pending_break = False
-    if current is not None:
-        current.last_in_block = True
-    layout.blocks = block + 1 if layout.lines else 0
+    if lines:
+        lines[-1].last_in_block = True
+    layout.blocks = block + 1 if lines else 0
     return layout
