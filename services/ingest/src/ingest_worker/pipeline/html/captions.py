@@ -19,7 +19,9 @@ MAX_CAPTION_CHARS = 500
 
 # Attribute-axis queries: 3x cheaper than predicates on every element.
 _CANDIDATES = XPath(".//figcaption | .//@class[contains(., 'caption') or contains(., 'credit')]/..")
-_SCOPES = XPath("//article | //main | //@role[.='main']/..")
+_SCOPES = XPath(  # from the page's root: ``//`` would visit every text node too
+    "descendant-or-self::article | descendant-or-self::main | descendant-or-self::*/@role[.='main']/.."
+)
 _CREDIT_CLASSES = ("photo-credit", "image-credit", "img-credit")
 _SPACES = re.compile(r"\s+")
 _CREDIT = re.compile(
