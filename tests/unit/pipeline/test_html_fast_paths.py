@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from lxml.etree import XPath
 from lxml.html import HtmlElement, fromstring
 
@@ -124,3 +125,20 @@ def test_long_tags_are_defused_exactly_as_the_whole_page_regex_did() -> None:
         assert _defuse_long_tags(html) == _LONG_TAG.sub(_defuse_tag, html)
     assert "<div>text</div>" in sanitise(pages[0])
     assert "<div>" in _defuse_long_tags(pages[3]) and long_value in _defuse_long_tags(pages[3])
+
+
+def test_a_scope_inside_an_earlier_one_is_not_searched_twice_and_gives_the_same_captions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    figures = "".join(f"<figure><figcaption>Caption number {n}</figcaption></figure>" for n in range(40))
+    tree = _page(
+        f"<main><p class='caption'>First</p><article>{figures}"
+        "<p class='photo-credit'>Foto: A</p></article></main>"
+        "<article><figcaption>Outside the main</figcaption></article>"
+    )
+    fast = captions.markup_captions(tree)
+    monkeypatch.setattr(captions, "_inside", lambda element, outer: False)
+    assert fast == captions.markup_captions(tree)
+    assert fast[0] == "First" and len(fast) == captions.MAX_CAPTIONS
+    small = _page("<main><article><figcaption>A</figcaption><figcaption>B c d</figcaption></article></main>")
+    assert captions.markup_captions(small) == ["B c d"]
