@@ -19,7 +19,9 @@ MAX_CAPTION_CHARS = 500
 
 # Attribute-axis queries: 3x cheaper than predicates on every element.
 _CANDIDATES = XPath(".//figcaption | .//@class[contains(., 'caption') or contains(., 'credit')]/..")
-_SCOPES = XPath("//article | //main | //@role[.='main']/..")
+_SCOPES = XPath(  # from the page's root: ``//`` would visit every text node too
+    "descendant-or-self::article | descendant-or-self::main | descendant-or-self::*/@role[.='main']/.."
+)
 _CREDIT_CLASSES = ("photo-credit", "image-credit", "img-credit")
 _SPACES = re.compile(r"\s+")
 _CREDIT = re.compile(
@@ -57,7 +59,9 @@ def markup_captions(tree: HtmlElement) -> list[str]:
     scopes = _SCOPES(tree)
     roots = scopes[:3] if isinstance(scopes, list) and scopes else [tree]
     captions: dict[str, str] = {}
-    for root in roots:
+    for position, root in enumerate(roots):
+        if isinstance(root, HtmlElement) and _inside(root, roots[:position]):
+            continue  # an <article> in a <main> already searched: its captions are all in
         found = _CANDIDATES(root)
         for element in found if isinstance(found, list) else []:
             if not isinstance(element, HtmlElement) or not _is_caption(element):
@@ -68,6 +72,11 @@ def markup_captions(tree: HtmlElement) -> list[str]:
             if len(captions) >= MAX_CAPTIONS:
                 return list(captions.values())
     return list(captions.values())
+
+
+def _inside(element: HtmlElement, outer: list[object]) -> bool:
+    """Whether an earlier scope holds this one (scopes come in page order, outer first)."""
+    return bool(outer) and any(ancestor in outer for ancestor in element.iterancestors())
 
 
 def _is_caption(element: HtmlElement) -> bool:

@@ -36,37 +36,41 @@ _ISO_PREFIX = re.compile(
     r"^\s*(\d{4})-?(\d{2})-?(\d{2})"  # the basic form (20210504T132005+0200) too
     r"(?:[T ](\d{2}):?(\d{2})(?::?(\d{2}))?(?:[.,]\d+)?\s*(Z|[+-]\d{2}:?\d{2})?)?"
 )
-#: The page's declared publication stamp, most specific first.
+#: The page's declared publication stamp, most specific first: (attribute, value) of a ``<meta>``.
 _DECLARED_META = (
-    ".//meta[@property='article:published_time']",
-    ".//meta[@name='article:published_time']",
-    ".//meta[@property='og:article:published_time']",
-    ".//meta[@property='og:published_time']",
-    ".//meta[@itemprop='datePublished']",
-    ".//meta[@name='datePublished']",
-    ".//meta[@name='pubdate']",
-    ".//meta[@name='publishdate']",
-    ".//meta[@name='publish-date']",
-    ".//meta[@name='published_time']",
-    ".//meta[@name='publication_date']",
-    ".//meta[@name='sw-pubdate']",
-    ".//meta[@name='parsely-pub-date']",
-    ".//meta[@name='citation_online_date']",
-    ".//meta[@name='DC.date.issued']",
-    ".//meta[@name='dcterms.issued']",
-    ".//meta[@name='dcterms.created']",
-    ".//meta[@name='dcterms:created']",
-    ".//meta[@name='date']",
-    ".//meta[@name='dc.date']",
-    ".//meta[@name='DC.date']",
+    ("property", "article:published_time"),
+    ("name", "article:published_time"),
+    ("property", "og:article:published_time"),
+    ("property", "og:published_time"),
+    ("itemprop", "datePublished"),
+    ("name", "datePublished"),
+    ("name", "pubdate"),
+    ("name", "publishdate"),
+    ("name", "publish-date"),
+    ("name", "published_time"),
+    ("name", "publication_date"),
+    ("name", "sw-pubdate"),
+    ("name", "parsely-pub-date"),
+    ("name", "citation_online_date"),
+    ("name", "DC.date.issued"),
+    ("name", "dcterms.issued"),
+    ("name", "dcterms.created"),
+    ("name", "dcterms:created"),
+    ("name", "date"),
+    ("name", "dc.date"),
+    ("name", "DC.date"),
 )
+_DECLARED_RANK = {key: rank for rank, key in enumerate(_DECLARED_META)}
+_DECLARED_ATTRIBUTES = tuple(dict.fromkeys(attribute for attribute, _ in _DECLARED_META))
 _LD_ARTICLE = re.compile(r'"@type"\s*:\s*"(?:\w*Article|BlogPosting|Report)"')
 _LD_DATE = re.compile(r'"(datePublished|dateCreated)"\s*:\s*"([^"]{8,40})"')
 #: Elements that mark their date as the publication's (never ``dateModified``), in document order.
+# Attribute-axis steps from the page's root: predicates on every element (``//*[...]``), and
+# ``//``'s walk over text nodes too, cost twice as much (1.6 -> 0.8 ms per page).
 _MARKED = XPath(
-    "//*[@itemprop='datePublished'][not(self::meta)] | //time[@pubdate]"
-    " | //time[contains(@class, 'published')]"
-    " | //*[contains(@class, 'entry-date') and contains(@class, 'published')]"
+    "descendant-or-self::*/@itemprop[.='datePublished']/parent::*[not(self::meta)]"
+    " | descendant-or-self::time[@pubdate or contains(@class, 'published')]"
+    " | descendant-or-self::*/@class[contains(., 'entry-date') and contains(., 'published')]/.."
 )
 _URL_DAY = re.compile(r"(?<!\d)((?:19|20)\d\d)([/_.-]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?!\d)")
 #: Words that announce a publication date in the languages of the sources we see most.
@@ -147,8 +151,7 @@ def declared_timestamp(tree: HtmlElement) -> str | None:
     """The declared publication stamp; one in UTC gives way to the same instant at a local offset."""
     stamps = [
         stamp
-        for path in _DECLARED_META
-        for element in tree.iterfind(path)
+        for element in _declared_elements(tree)
         if (stamp := iso_timestamp(element.get("content") or element.get("datetime") or ""))
     ]
     for script in tree.iterfind(".//script[@type='application/ld+json']"):
@@ -164,6 +167,19 @@ def declared_timestamp(tree: HtmlElement) -> str | None:
         ]
         return next((other for other in others if _same_instant_elsewhere(first, other)), first)
     return first
+
+
+def _declared_elements(tree: HtmlElement) -> list[HtmlElement]:
+    """The ``<meta>`` elements of ``_DECLARED_META``, by rank, then in page order; one walk
+    over the page instead of one per entry (21), the same list as ``iterfind`` per entry."""
+    ranked: list[tuple[int, int, HtmlElement]] = []
+    for order, element in enumerate(tree.iter("meta")):
+        for attribute in _DECLARED_ATTRIBUTES:
+            value = element.get(attribute)
+            if value is not None and (rank := _DECLARED_RANK.get((attribute, value))) is not None:
+                ranked.append((rank, order, element))
+    ranked.sort(key=lambda entry: entry[:2])
+    return [element for _, _, element in ranked]
 
 
 def _same_instant_elsewhere(utc: str, other: str) -> bool:
@@ -204,44 +220,80 @@ def url_date(url: str | None) -> str | None:
 def printed_date(tree: HtmlElement, title: str | None, language: str | None) -> str | None:
     """A full date printed just around the headline, else after a publication label near the top."""
     body = tree.find(".//body")
-    pieces = list(_text_pieces(body if body is not None else tree))
+    pieces = _Pieces(_text_pieces(body if body is not None else tree))
     at = _headline_index(tree, pieces, title)
     if at is not None:
-        for piece in pieces[max(0, at - _NEAR_BEFORE) : at + _NEAR_AFTER]:
+        for piece in pieces.window(max(0, at - _NEAR_BEFORE), at + _NEAR_AFTER):
             if _NOT_PUBLICATION.search(piece):
                 continue
             found = parse_date(piece, language)
             if found:
                 return found
-    for index, piece in enumerate(pieces[:_LABEL_PIECES]):
+    for index, piece in enumerate(pieces.window(0, _LABEL_PIECES)):
         if _LABEL.search(piece) and not _NOT_PUBLICATION.search(piece):
             # the date follows the label in the same piece or the next one
-            found = parse_date(piece, language) or (
-                parse_date(pieces[index + 1], language) if index + 1 < len(pieces) else None
-            )
+            following = pieces.window(index + 1, index + 2)
+            found = parse_date(piece, language) or (parse_date(following[0], language) if following else None)
             if found:
                 return found
     return None
+
+
+class _Pieces:
+    """The page's text pieces, read from the page only as far as asked for.
+
+    Most pages' headline is near the top: reading every piece of a long page (comments,
+    footers) cost more than the rest of the date search.
+    """
+
+    def __init__(self, pieces: Iterator[str]) -> None:
+        self._source = pieces
+        self._read: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        index = 0
+        while self._fill(index + 1):
+            yield self._read[index]
+            index += 1
+
+    def window(self, start: int, stop: int) -> list[str]:
+        """``pieces[start:stop]`` as a list would give it."""
+        self._fill(stop)
+        return self._read[start:stop]
+
+    def _fill(self, size: int) -> bool:
+        """Reads pieces until there are ``size``; False when the page has fewer."""
+        while len(self._read) < size:
+            piece = next(self._source, None)
+            if piece is None:
+                return False
+            self._read.append(piece)
+        return True
 
 
 def _text_pieces(root: HtmlElement) -> Iterator[str]:
     """The visible text of the page as short pieces, in document order; text of elements
     classed as hidden or as an update stamp is left out (a modification date is no publication)."""
     for element in root.iter():
-        texts = [element.tail]
+        text = element.text
         if (
-            isinstance(element.tag, str)
+            text
+            and isinstance(element.tag, str)
             and element.tag not in _SKIP_TEXT
             and not _NOT_PUBLICATION_CLASS.search(element.get("class") or "")
+            and (piece := " ".join(text.split()))
         ):
-            texts.insert(0, element.text)
-        for text in texts:
-            if text and (piece := " ".join(text.split())):
-                yield piece
+            yield piece
+        tail = element.tail
+        if tail and (piece := " ".join(tail.split())):
+            yield piece
 
 
-def _headline_index(tree: HtmlElement, pieces: list[str], title: str | None) -> int | None:
-    """Where the headline is among the pieces: the first h1's text, else the title's start."""
+def _headline_index(tree: HtmlElement, pieces: _Pieces, title: str | None) -> int | None:
+    """Where the headline is among the pieces: the first h1's text, else the title's start.
+
+    The first key that matches any piece wins, at its first match: one pass over the pieces
+    for all keys, stopping once the first key has matched (nothing can beat it)."""
     keys = [title[:60]] if title else []
     for h1 in tree.iter("h1"):
         text = " ".join(h1.text_content().split())
@@ -249,11 +301,18 @@ def _headline_index(tree: HtmlElement, pieces: list[str], title: str | None) -> 
             keys.append(text[:60])
         if len(keys) >= 3:
             break
-    for key in keys:
-        for index, piece in enumerate(pieces):
-            if len(piece) >= 8 and (key.startswith(piece[:60]) or piece.startswith(key)):
-                return index
-    return None
+    if not keys:
+        return None
+    first: list[int | None] = [None] * len(keys)
+    for index, piece in enumerate(pieces):
+        if len(piece) < 8:
+            continue
+        for rank, key in enumerate(keys):
+            if first[rank] is None and (key.startswith(piece[:60]) or piece.startswith(key)):
+                first[rank] = index
+        if first[0] is not None:
+            break
+    return next((index for index in first if index is not None), None)
 
 
 def _language(tree: HtmlElement) -> str | None:

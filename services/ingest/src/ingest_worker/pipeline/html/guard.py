@@ -34,6 +34,8 @@ MAX_DEPTH = 255
 _FORM_CONTROLS = ("button", "select", "textarea")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _LONG_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9:-]{0,40})[^<>]{4000,}>")
+_LONG_PIECE = 4000
+"""Shorter ``>``-separated pieces cannot hold a ``_LONG_TAG`` match ("<" + a letter + 4000)."""
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
 # The same options trafilatura uses, in our own instances so the error log is ours;
@@ -74,8 +76,29 @@ def sanitise(html: str) -> str:
     if len(html) > MAX_HTML_CHARS:
         raise Reject(f"HTML page too large: {len(html)} characters (limit {MAX_HTML_CHARS})")
     html = _CONTROL.sub("", html)
-    html = _LONG_TAG.sub(_defuse_tag, html)
+    html = _defuse_long_tags(html)
     return _XML_DECL.sub("", html, count=1)
+
+
+def _defuse_long_tags(html: str) -> str:
+    """``_LONG_TAG.sub`` run only where a long tag can be.
+
+    A match holds no ``<`` or ``>`` but its closing one, so it lies inside one ``>``-separated
+    piece of the page; the regex over the whole page cost 2 ms per page (it scans every tag
+    body), ``str.split`` finds the few pieces long enough in a fifth of that.
+    """
+    if len(html) <= _LONG_PIECE:
+        return html
+    pieces = html.split(">")
+    changed = False
+    for index in range(len(pieces) - 1):  # the piece after the last ">" cannot hold a tag
+        piece = pieces[index]
+        if len(piece) > _LONG_PIECE:
+            defused = _LONG_TAG.sub(_defuse_tag, piece + ">")[:-1]
+            if defused != piece:
+                pieces[index] = defused
+                changed = True
+    return ">".join(pieces) if changed else html
 
 
 def parse(html: str) -> HtmlElement:

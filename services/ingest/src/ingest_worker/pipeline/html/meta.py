@@ -39,14 +39,17 @@ from ingest_worker.pipeline.language import language_code
 
 _TAG = re.compile(r"<[^<>]{0,200}>")  # JSON-LD descriptions sometimes carry markup
 # trafilatura's AUTHOR_XPATHS in one pass over attributes (6x cheaper than element predicates);
-# ``_byline_tier`` restores their order of preference.
+# ``_byline_tier`` restores their order of preference. ``descendant-or-self::*`` from the page's
+# root, not ``//``: the same elements without visiting text nodes (2.4 -> 1.5 ms per page).
 _BYLINE_CANDIDATES = XPath(
-    "//@class[contains(., 'uthor') or contains(., 'yline') or contains(., 'writer')"
+    "descendant-or-self::*/@class[contains(., 'uthor') or contains(., 'yline') or contains(., 'writer')"
     " or contains(., 'posted-by') or contains(., 'submitted-by') or contains(., 'journalist-name')"
     " or .='username' or .='byl']/.."
-    " | //@id[contains(., 'uthor')]/.. | //@rel[.='author']/.. | //@itemprop[contains(., 'author')]/.."
-    " | //@data-testid[.='AuthorCard' or .='AuthorURL']/.. | //@data-component[contains(., 'Byline')]/.."
-    " | //author"
+    " | descendant-or-self::*/@id[contains(., 'uthor')]/.. | descendant-or-self::*/@rel[.='author']/.."
+    " | descendant-or-self::*/@itemprop[contains(., 'author')]/.."
+    " | descendant-or-self::*/@data-testid[.='AuthorCard' or .='AuthorURL']/.."
+    " | descendant-or-self::*/@data-component[contains(., 'Byline')]/.."
+    " | descendant-or-self::author"
 )
 _PRUNED_CONTAINERS = frozenset({"a", "div", "section", "span"})
 _STRICT_TAGS = frozenset({"a", "address", "div", "link", "p", "span", "strong", "author"})

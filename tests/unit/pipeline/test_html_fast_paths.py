@@ -1,0 +1,144 @@
+"""The HTML stage's cheaper paths give what the plain ones gave: same pieces, dates, tags, hits."""
+
+from __future__ import annotations
+
+import pytest
+from lxml.etree import XPath
+from lxml.html import HtmlElement, fromstring
+
+from ingest_worker.pipeline.html import captions, dates, meta
+from ingest_worker.pipeline.html.guard import _LONG_TAG, _defuse_long_tags, _defuse_tag, sanitise
+
+# The expressions as they were before the fast paths (``//`` from the document root).
+_OLD_MARKED = XPath(
+    "//*[@itemprop='datePublished'][not(self::meta)] | //time[@pubdate]"
+    " | //time[contains(@class, 'published')]"
+    " | //*[contains(@class, 'entry-date') and contains(@class, 'published')]"
+)
+_OLD_BYLINE = XPath(
+    "//@class[contains(., 'uthor') or contains(., 'yline') or contains(., 'writer')"
+    " or contains(., 'posted-by') or contains(., 'submitted-by') or contains(., 'journalist-name')"
+    " or .='username' or .='byl']/.."
+    " | //@id[contains(., 'uthor')]/.. | //@rel[.='author']/.. | //@itemprop[contains(., 'author')]/.."
+    " | //@data-testid[.='AuthorCard' or .='AuthorURL']/.. | //@data-component[contains(., 'Byline')]/.."
+    " | //author"
+)
+_OLD_SCOPES = XPath("//article | //main | //@role[.='main']/..")
+
+
+def _page(body: str, head: str = "") -> HtmlElement:
+    tree: HtmlElement = fromstring(f"<html lang='de'><head>{head}</head><body>{body}</body></html>")
+    return tree
+
+
+def _eager_headline_index(tree: HtmlElement, title: str | None) -> int | None:
+    """The headline search as it was: every piece of the page first, then key by key."""
+    pieces = list(dates._text_pieces(tree.find(".//body")))
+    keys = [title[:60]] if title else []
+    for h1 in tree.iter("h1"):
+        text = " ".join(h1.text_content().split())
+        if text:
+            keys.append(text[:60])
+        if len(keys) >= 3:
+            break
+    for key in keys:
+        for index, piece in enumerate(pieces):
+            if len(piece) >= 8 and (key.startswith(piece[:60]) or piece.startswith(key)):
+                return index
+    return None
+
+
+def _lazy_headline_index(tree: HtmlElement, title: str | None) -> int | None:
+    return dates._headline_index(tree, dates._Pieces(dates._text_pieces(tree.find(".//body"))), title)
+
+
+_NAVIGATION = "".join(f"<li>Menu entry number {n}</li>" for n in range(700))
+
+
+def test_printed_date_is_found_when_the_headline_is_far_down_the_page() -> None:
+    tree = _page(
+        f"<ul>{_NAVIGATION}</ul><h1>The story of the day</h1><p>Berlin, 3. März 2021</p><p>Text.</p>"
+    )
+    assert _lazy_headline_index(tree, None) == _eager_headline_index(tree, None) == 700
+    assert dates.printed_date(tree, None, "de") == "2021-03-03"
+
+
+def test_headline_search_prefers_the_title_even_when_an_h1_matches_first() -> None:
+    body = f"<h1>Site name banner</h1><ul>{_NAVIGATION}</ul><p>The real headline</p><p>1. April 2020</p>"
+    tree = _page(body)
+    for title in ("The real headline | Site", "Site name banner", "Nowhere on the page", None):
+        assert _lazy_headline_index(tree, title) == _eager_headline_index(tree, title)
+    assert dates.printed_date(tree, "The real headline | Site", "de") == "2020-04-01"
+
+
+def test_label_date_in_the_piece_after_the_last_scanned_one_is_still_read() -> None:
+    filler = "".join(f"<p>x{n}</p>" for n in range(dates._LABEL_PIECES - 1))
+    tree = _page(f"{filler}<p>Veröffentlicht am</p><p>12.05.2019</p>")
+    assert dates.printed_date(tree, None, "de") == "2019-05-12"
+    assert dates.printed_date(_page(f"{filler}<p>x</p><p>Veröffentlicht 12.05.2019</p>"), None, "de") is None
+
+
+def test_declared_stamps_keep_their_rank_then_page_order() -> None:
+    head = (
+        '<meta name="date" content="2020-01-01">'
+        '<meta name="pubdate" property="article:published_time" content="2021-02-02">'
+        '<meta itemprop="datePublished" content="2019-03-03">'
+        '<meta property="article:published_time" content="2018-04-04">'
+    )
+    tree = _page("<p>x</p>", head)
+    expected = [element for path in dates._DECLARED_META for element in tree.iterfind(_as_path(path))]
+    assert dates._declared_elements(tree) == expected
+    assert dates.declared_timestamp(tree) == "2021-02-02"
+
+
+def _as_path(entry: tuple[str, str]) -> str:
+    return f".//meta[@{entry[0]}='{entry[1]}']"
+
+
+def test_root_relative_xpaths_find_what_the_document_wide_ones_found() -> None:
+    tree = _page(
+        '<main><article><span class="byline author-name">Ann Smith</span><a rel="author">B</a>'
+        '<div id="post-author">C</div><time pubdate>2020</time><time class="published">2021</time>'
+        '<span itemprop="datePublished">2022</span><span class="entry-date published">2023</span>'
+        '<figure><figcaption>A caption</figcaption></figure><p class="wp-caption-text">Two</p>'
+        '<div data-component="Byline">D</div><author>E</author></article></main><div role="main">F</div>',
+        '<meta itemprop="datePublished" content="2020-01-01">',
+    )
+    assert dates._MARKED(tree) == _OLD_MARKED(tree)
+    assert len(meta._BYLINE_CANDIDATES(tree)) == 5
+    assert meta._BYLINE_CANDIDATES(tree) == _OLD_BYLINE(tree)
+    assert captions._SCOPES(tree) == _OLD_SCOPES(tree)
+
+
+def test_long_tags_are_defused_exactly_as_the_whole_page_regex_did() -> None:
+    flood = " ".join(f"a{n}=1" for n in range(1000))
+    long_value = "x" * 5000
+    pages = [
+        f"<p>short</p><div {flood}>text</div><p>after</p>",
+        f"<script>{long_value}</script><img src='{long_value}'><p>x</p>",
+        f"<p>{long_value}</p><span {flood}",  # no closing ">": nothing to defuse
+        f"<{flood}><div {flood}><a b=1 {long_value}>",
+        "<p>plain</p>" * 1000,
+        f"text {long_value}>tail<b {flood}>",
+    ]
+    for html in pages:
+        assert _defuse_long_tags(html) == _LONG_TAG.sub(_defuse_tag, html)
+    assert "<div>text</div>" in sanitise(pages[0])
+    assert "<div>" in _defuse_long_tags(pages[3]) and long_value in _defuse_long_tags(pages[3])
+
+
+def test_a_scope_inside_an_earlier_one_is_not_searched_twice_and_gives_the_same_captions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    figures = "".join(f"<figure><figcaption>Caption number {n}</figcaption></figure>" for n in range(40))
+    tree = _page(
+        f"<main><p class='caption'>First</p><article>{figures}"
+        "<p class='photo-credit'>Foto: A</p></article></main>"
+        "<article><figcaption>Outside the main</figcaption></article>"
+    )
+    fast = captions.markup_captions(tree)
+    monkeypatch.setattr(captions, "_inside", lambda element, outer: False)
+    assert fast == captions.markup_captions(tree)
+    assert fast[0] == "First" and len(fast) == captions.MAX_CAPTIONS
+    small = _page("<main><article><figcaption>A</figcaption><figcaption>B c d</figcaption></article></main>")
+    assert captions.markup_captions(small) == ["B c d"]
