@@ -34,14 +34,7 @@ def _page(body: str, head: str = "") -> HtmlElement:
 def _eager_headline_index(tree: HtmlElement, title: str | None) -> int | None:
     """The headline search as it was: every piece of the page first, then key by key."""
     pieces = list(dates._text_pieces(tree.find(".//body")))
-    keys = [title[:60]] if title else []
-    for h1 in tree.iter("h1"):
-        text = " ".join(h1.text_content().split())
-        if text:
-            keys.append(text[:60])
-        if len(keys) >= 3:
-            break
-    for key in keys:
+    for key in dates.headline_keys(tree, title):
         for index, piece in enumerate(pieces):
             if len(piece) >= 8 and (key.startswith(piece[:60]) or piece.startswith(key)):
                 return index

@@ -289,11 +289,8 @@ def _text_pieces(root: HtmlElement) -> Iterator[str]:
             yield piece
 
 
-def _headline_index(tree: HtmlElement, pieces: _Pieces, title: str | None) -> int | None:
-    """Where the headline is among the pieces: the first h1's text, else the title's start.
-
-    The first key that matches any piece wins, at its first match: one pass over the pieces
-    for all keys, stopping once the first key has matched (nothing can beat it)."""
+def headline_keys(tree: HtmlElement, title: str | None) -> list[str]:
+    """What the headline may read as, best first: the title's start, then up to two h1 texts."""
     keys = [title[:60]] if title else []
     for h1 in tree.iter("h1"):
         text = " ".join(h1.text_content().split())
@@ -301,6 +298,15 @@ def _headline_index(tree: HtmlElement, pieces: _Pieces, title: str | None) -> in
             keys.append(text[:60])
         if len(keys) >= 3:
             break
+    return keys
+
+
+def _headline_index(tree: HtmlElement, pieces: _Pieces, title: str | None) -> int | None:
+    """Where the headline is among the pieces: the first h1's text, else the title's start.
+
+    The first key that matches any piece wins, at its first match: one pass over the pieces
+    for all keys, stopping once the first key has matched (nothing can beat it)."""
+    keys = headline_keys(tree, title)
     if not keys:
         return None
     first: list[int | None] = [None] * len(keys)
