@@ -30,6 +30,15 @@ from ingest_devstack.servers import ApiServer, free_port
 pytestmark = pytest.mark.integration
 
 
+# Ctrl-C as in a terminal's foreground job. A process started in the background by a shell without
+# job control (`.ci/run &`, nohup) inherits SIGINT ignored, and Python then never raises
+# KeyboardInterrupt: the CLI would rightly ignore the test's Ctrl-C.
+_RUN_CLI_WITH_CTRL_C = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('ingest_client.cli', run_name='__main__', alter_sys=True)"
+)
+
+
 class FollowingCli:
     """``ingest records --follow`` as a child process; its stdout lines are queued as they come."""
 
@@ -40,7 +49,7 @@ class FollowingCli:
         self.stderr_path = stderr_path
         self._stderr = stderr_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ingest_client.cli", *argv],
+            [sys.executable, "-c", _RUN_CLI_WITH_CTRL_C, *argv],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             stdin=subprocess.DEVNULL,
