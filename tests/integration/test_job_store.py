@@ -39,6 +39,24 @@ def test_a_new_job_has_every_document_queued(redis_client: redis.Redis[bytes]) -
     assert [d.filename for d in job.documents] == ["f0.txt", "f1.txt", "f2.txt"]
 
 
+@pytest.mark.parametrize(
+    ("documents", "limit"),
+    [
+        (_docs(3), 100),
+        (_docs(5), 2),  # a first page, and a cursor to the rest
+        (_docs(2), None),
+        ([*_docs(2), NewDocument("big.txt", rejected_reason="file too large")], 100),
+        ([NewDocument("big.txt", rejected_reason="file too large")], 100),  # failed at once
+    ],
+)
+def test_a_registered_job_answers_what_reading_it_back_would(
+    redis_client: redis.Redis[bytes], documents: list[NewDocument], limit: int | None
+) -> None:
+    store = JobStore(redis_client)
+    registered = store.register_job("c", documents, limit=limit)
+    assert registered == store.get_job(registered.id, limit=limit)
+
+
 def test_start_reserves_one_record_id_across_redeliveries(redis_client: redis.Redis[bytes]) -> None:
     store = JobStore(redis_client)
     docs = _docs(1)

@@ -327,6 +327,30 @@ class JobStore:
         sends any still pending at ``dispatch_by`` (epoch seconds), so a crash between this
         and the send loses nothing.
         """
+        view = self.register_job(
+            collection,
+            documents,
+            job_id=job_id,
+            batches=batches,
+            dispatch_by=dispatch_by,
+            callback=callback,
+            limit=0,
+        )
+        return view.id
+
+    def register_job(
+        self,
+        collection: str,
+        documents: list[NewDocument],
+        *,
+        limit: int | None,
+        job_id: str | None = None,
+        batches: Sequence[tuple[str, str]] = (),
+        dispatch_by: float | None = None,
+        callback: tuple[str, str] | None = None,
+    ) -> JobView:
+        """``create_job``, answering the job as registered (``get_job`` with ``limit`` would read
+        the same back) without reading it back."""
         job_id = job_id or new_id()
         now = _now()
         pipe = self.redis.pipeline(transaction=True)
@@ -374,7 +398,25 @@ class JobStore:
             pipe.zadd(self.keys.summaries_due(), {job_id: time.time()})
             pipe.xadd(self.keys.job_events(), {"job": job_id}, maxlen=100_000, approximate=True)
         pipe.execute()
-        return job_id
+        shown = documents if limit is None else documents[:limit]
+        return JobView(
+            id=job_id,
+            status=JobStatus(str(job_fields["status"])),
+            collection=collection,
+            created_at=datetime.fromisoformat(now),
+            updated_at=datetime.fromisoformat(now),
+            counts=JobCounts(total=len(documents), queued=len(documents) - rejected, rejected=rejected),
+            documents=[
+                DocumentView(
+                    id=doc.doc_id,
+                    filename=doc.filename or None,
+                    status=DocStatus.rejected if doc.rejected_reason else DocStatus.queued,
+                    error=doc.rejected_reason or None,
+                )
+                for doc in shown
+            ],
+            next_cursor=str(limit) if limit is not None and len(documents) > limit else None,
+        )
 
     def mark_sent(self, batch_ids: Sequence[str], deadline: float) -> None:
         """The messages are in the broker: the watchdog waits ``deadline`` before resending."""

@@ -219,9 +219,10 @@ def _create_job(  # noqa: PLR0917
         services.limiter.check_documents(scope.principal, len(documents))
     store_files(planned, services.store)
     batches = plan_batches(job_id, form, to_process, settings)
-    jobs.create_job(
+    view = jobs.register_job(
         form.collection,
         documents,
+        limit=settings.job_page_size,
         job_id=job_id,
         batches=[(b.batch_id, b.model_dump_json(exclude_defaults=True)) for b in batches],
         dispatch_by=time.time() + settings.dispatch_grace_seconds,
@@ -235,9 +236,7 @@ def _create_job(  # noqa: PLR0917
             send_batch(celery, batch, settings, producer=producer)
     jobs.mark_sent([b.batch_id for b in batches], time.time() + settings.sent_timeout_seconds)
     DOCUMENTS_ACCEPTED.inc(len(to_process))
-    view = jobs.get_job(job_id, limit=settings.job_page_size)
-    assert view is not None
-    return view
+    return view  # as registered: a worker may have moved it on already
 
 
 async def _read_multipart(
