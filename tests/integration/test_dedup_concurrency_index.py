@@ -316,3 +316,36 @@ def test_a_batch_of_new_articles_is_one_round_trip(client: redis.Redis[bytes]) -
         "fresh", [*items[:2], DedupItem("copy", _sha(copy), fingerprint(copy))], now=NOW
     )
     assert [d.duplicate_of for d in decisions] == [None, None, "new3"]
+
+
+def test_a_batch_whose_articles_all_have_candidates_is_not_sent_again_in_full_each_time(
+    client: redis.Redis[bytes],
+) -> None:
+    """Each article with candidates ends a call; what follows must not be re-sent whole each
+    time (Redis pays for every article a call carries), and the decisions stay in order."""
+    rng = random.Random(9)
+    words = _vocabulary(rng)
+    originals = [_story(rng, words) for _ in range(48)]
+    copies = [body + f" Updated at {n} o'clock." for n, body in enumerate(originals)]
+    items = [DedupItem(f"o{i}", _sha(b), fingerprint(b)) for i, b in enumerate(originals)]
+    batch = [DedupItem(f"c{i}", _sha(b), fingerprint(b)) for i, b in enumerate(copies)]
+    memory, shared = MemoryDedupIndex(), RedisDedupIndex(client)
+    memory.check_and_add_many("many", items, now=NOW)
+    shared.check_and_add_many("many", items, now=NOW)
+
+    carried: list[int] = []
+    script = shared._check_many
+
+    def counting(*, keys: list[Any], args: list[Any]) -> Any:
+        at, count = 4, 0
+        while at < len(args):
+            at, count = at + 4 + int(args[at + 3]), count + 1
+        carried.append(count)
+        return script(keys=keys, args=args)
+
+    shared._check_many = counting  # type: ignore[method-assign]
+    decisions = shared.check_and_add_many("many", batch, now=NOW)
+    assert decisions == memory.check_and_add_many("many", batch, now=NOW)
+    assert [d.duplicate_of for d in decisions] == [f"o{i}" for i in range(48)]
+    assert sum(carried) <= 6 * len(batch)  # the rest sent whole after each one: about len² / 2
+

@@ -38,6 +38,7 @@ from ingest_worker.pipeline.dedup.verify import Candidate, absorb, decide
 DAY = 86_400
 DEFAULT_THRESHOLD = 0.6
 DEFAULT_REPORT_THRESHOLD = 0.5
+MIN_WINDOW = 4  # fewest articles a batch call carries after one that stopped early
 
 
 @dataclass(frozen=True)
@@ -308,11 +309,18 @@ class RedisDedupIndex:
     ) -> list[DedupDecision]:
         """One script call checks the items in order while each is simply kept (the common
         case: a batch of new articles is one round trip); the first item with candidates or
-        an exact owner is settled as ``check_and_add`` would, then the rest go on."""
+        an exact owner is settled as ``check_and_add`` would, then the rest go on.
+
+        A call costs Redis in proportion to the items it carries, reached or not. After a call
+        that stopped early, the next carries about twice as many as that one reached, so a
+        batch where most articles have candidates (a large index of related stories) is not
+        sent again in full after each of them.
+        """
         calls = [self._call(collection, item, now) for item in items]
         decisions: list[DedupDecision] = []
+        window = len(calls)
         while len(decisions) < len(calls):
-            rest = calls[len(decisions) :]
+            rest = calls[len(decisions) : len(decisions) + window]
             first = rest[0]
             keys, args = first.keys[:6], [first.now, first.cutoff, self.shards, first.lsh_prefix]
             for call in rest:
@@ -322,6 +330,7 @@ class RedisDedupIndex:
             replies: Sequence[Sequence[Any]] = self._check_many(keys=keys, args=args)
             for call, reply in zip(rest, replies, strict=False):
                 decisions.append(self._settle(call, reply))
+            window = max(MIN_WINDOW, 2 * len(replies))
         return decisions
 
     def _call(self, collection: str, item: DedupItem, now: float | None) -> _Call:
