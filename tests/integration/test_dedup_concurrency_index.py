@@ -343,9 +343,8 @@ def test_a_batch_whose_articles_all_have_candidates_is_not_sent_again_in_full_ea
         carried.append(count)
         return script(keys=keys, args=args)
 
-    shared._check_many = counting  # type: ignore[method-assign]
+    shared._check_many = counting  # type: ignore[assignment]
     decisions = shared.check_and_add_many("many", batch, now=NOW)
     assert decisions == memory.check_and_add_many("many", batch, now=NOW)
     assert [d.duplicate_of for d in decisions] == [f"o{i}" for i in range(48)]
     assert sum(carried) <= 6 * len(batch)  # the rest sent whole after each one: about len² / 2
-
