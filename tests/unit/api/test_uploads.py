@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 
 from ingest_api.uploads import (
     FormMeta,
@@ -42,6 +43,21 @@ def test_a_single_small_upload_is_one_batch_of_one() -> None:
     _, to_process = plan_documents([planned])
     [batch] = plan_batches("job", FormMeta("news"), to_process, settings)
     assert len(batch.documents) == 1 and batch.documents[0].locator.length == 11
+
+
+def test_zip_members_count_toward_a_batch_by_their_decoded_size() -> None:
+    """Pages compress about fivefold: by stored bytes, 64 of them would make one long batch."""
+    page = b"<html><body>" + b"<p>The council met on Tuesday.</p>" * 300 + b"</body></html>"
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for n in range(10):
+            zipped.writestr(f"page{n}.html", page + str(n).encode())
+    settings = Settings(batch_max_bytes=3 * len(page) + 100)
+    planned = plan_file(_incoming("pages.zip", archive.getvalue()), settings, "news")
+    _, to_process = plan_documents([planned])
+    assert all(d.locator.length < len(page) / 5 for d in to_process)  # stored compressed
+    batches = plan_batches("job", FormMeta("news"), to_process, settings)
+    assert [len(b.documents) for b in batches] == [3, 3, 3, 1]
 
 
 def test_refused_documents_are_registered_but_never_sent() -> None:

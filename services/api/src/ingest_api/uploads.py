@@ -128,7 +128,12 @@ def plan_documents(files: list[PlannedFile]) -> tuple[list[NewDocument], list[Ba
 def plan_batches(
     job_id: str, form: FormMeta, documents: list[BatchDocument], settings: Settings
 ) -> list[BatchMessage]:
-    """Consecutive documents in batches of at most ``batch_max_documents`` and ``batch_max_bytes``."""
+    """Consecutive documents in batches of at most ``batch_max_documents`` and ``batch_max_bytes``.
+
+    Bytes are what a worker will parse (a zip member's decoded size, not its compressed one):
+    a batch is a unit of work, and a job of heavy pages in batches of many would leave one
+    worker process with the last long batch while the others idle.
+    """
     batches: list[BatchMessage] = []
     current: list[BatchDocument] = []
     size = 0
@@ -151,13 +156,14 @@ def plan_batches(
     for doc in documents:
         locator = doc.locator
         span = (locator.raw_key, locator.offset, locator.length)
-        length = 0 if span in ranges else locator.length
+        weight = locator.size if locator.size is not None else locator.length
+        length = 0 if span in ranges else weight
         if current and (
             len(current) >= settings.batch_max_documents or size + length > settings.batch_max_bytes
         ):
             close()
             size, ranges = 0, set()
-            length = locator.length
+            length = weight
         current.append(doc)
         ranges.add(span)
         size += length
