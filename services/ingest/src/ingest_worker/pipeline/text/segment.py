@@ -12,6 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
 
 from ingest_worker.pipeline.base import Reject
 
@@ -26,6 +30,13 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2060
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _SENTENCE_END = tuple('.!?…:;"”»。！？')
 _NEWLINES = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
+#: The runs ``_SPACES`` changes: two or more characters, or one that is not " " (most texts
+#: have none, and most of ``_SPACES``' matches are a lone " " replaced by itself).
+_SPACE_RUNS = re.compile(
+    r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]{2,}|[\t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+)
+#: Bits of ``_char_classes``: what ``_NEWLINES``, ``_CONTROLS`` and ``_SPACE_RUNS`` would find.
+_NEWLINE, _CONTROL, _ODD_SPACE = 1, 2, 4
 
 
 # Line kinds. BODY and UNSURE lines may become paragraphs; everything else is taken out.
@@ -94,9 +105,40 @@ def fold(text: str) -> str:
     return text[:SCAN_CHARS].casefold().strip(_FOLD_STRIP)
 
 
+@lru_cache(maxsize=1)
+def _char_classes() -> npt.NDArray[np.uint8]:
+    """Per BMP code point, which of ``_NEWLINES``, ``_CONTROLS`` and the odd white space of
+    ``_SPACE_RUNS`` match it, found by running those patterns over every BMP character (each
+    is a one-character class, ``\\r\\n`` aside, which starts with one; " " alone is no odd
+    space, and its neighbours in code-point order are no white space, so no run marks it). No pattern matches
+    a character beyond the BMP, so 0xFFFF (matched by none) stands for all of them."""
+    every = "".join(map(chr, range(0x10000)))
+    table = np.zeros(0x10000, dtype=np.uint8)
+    for pattern, bit in ((_NEWLINES, _NEWLINE), (_CONTROLS, _CONTROL), (_SPACE_RUNS, _ODD_SPACE)):
+        for match in pattern.finditer(every):
+            table[match.start() : match.end()] |= bit
+    table[0xFFFF] = 0
+    return table
+
+
+def _classes_in(text: str) -> int:
+    """The ``_char_classes`` bits of any character of ``text``: one table lookup per code point."""
+    if not text:
+        return 0
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return int(np.bitwise_or.reduce(_char_classes()[np.minimum(codes, 0xFFFF)]))
+
+
 def segment(text: str) -> Layout:
-    """Splits text into lines and blocks; rejects inputs no article can look like."""
-    text = _NEWLINES.sub("\n", text)
+    """Splits text into lines and blocks; rejects inputs no article can look like.
+
+    Which of the newline, control and white-space repairs a text needs is read off one
+    code-point table lookup (``_classes_in``); only those regexes then run.
+    """
+    found = _classes_in(text)
+    if found & _NEWLINE:
+        text = _NEWLINES.sub("\n", text)
+        found = _classes_in(text)
     raw_lines = text.split("\n")
     if len(raw_lines) > MAX_LINES:
         raise Reject(f"too many lines for an article: {len(raw_lines)} (limit {MAX_LINES})")
@@ -104,9 +146,11 @@ def segment(text: str) -> Layout:
     if longest > MAX_LINE_CHARS:
         raise Reject(f"a line of {longest} characters is not article text (limit {MAX_LINE_CHARS})")
     # neither pattern touches a newline, so cleaning the whole text at once cleans every line
-    if _CONTROLS.search(text):
-        text = _CONTROLS.sub(" ", text)
-    layout = _layout(_SPACES.sub(" ", text).split("\n"), paragraphs=False, clean=False)
+    if found & _CONTROL:
+        text = _CONTROLS.sub(" ", text)  # into " ", never an odd space: ``found`` holds for those
+    if found & _ODD_SPACE or "  " in text:
+        text = _SPACE_RUNS.sub(" ", text)  # what _SPACES.sub(" ", text) gives
+    layout = _layout(text.split("\n"), paragraphs=False, clean=False)
     return _unwrap(layout) if hard_wrapped(layout.lines) else layout
 
 
