@@ -8,8 +8,8 @@ import numpy as np
 
 from ingest_worker.pipeline.base import Article, StageContext
 from ingest_worker.pipeline.text import text_stages
-from ingest_worker.pipeline.text.classify import _marked_furniture
-from ingest_worker.pipeline.text.features import FEATURE_NAMES, line_features
+from ingest_worker.pipeline.text.classify import _marked_furniture, _prose_beside_body
+from ingest_worker.pipeline.text.features import FEATURE_NAMES, line_features, site_name
 from ingest_worker.pipeline.text.model import MODEL_PATH, Forest, LineModel, load_model, smooth
 from ingest_worker.pipeline.text.segment import segment
 from ingest_worker.pipeline.text.stopwords import stoplist, universal_stoplist
@@ -172,3 +172,86 @@ def test_a_caption_the_model_kept_goes_to_the_captions_not_the_text() -> None:
     assert caption not in doc.paragraphs
     assert caption in doc.captions
     assert len(doc.paragraphs) == len(body)
+
+
+def test_reader_address_and_promotion_words_mark_a_promotion_not_the_report() -> None:
+    layout = segment(
+        f"{ENGLISH}\n\n"
+        "We may receive compensation when you click on links to products from our advertisers.\n\n"
+        "Klicken Sie hier, um Ihre Daten zu verwalten, und abonnieren Sie unseren Newsletter.\n\n"
+        f"{GERMAN}\n"
+    )
+    features, _ = line_features(layout.lines, frozenset())
+    address, promo = _column(features, "reader_address"), _column(features, "promo_words")
+    assert address[0] == 0.0 and address[3] == 0.0  # reports: no "you", "we", "Sie", "unser"
+    assert address[1] > 0.15 and address[2] > 0.25
+    assert promo[0] == 0.0 and promo[3] == 0.0
+    assert promo[1] > 0.0 and promo[2] > 0.0  # "click", "klick", "abonn", "newsletter"
+
+
+def test_the_site_is_named_from_the_page_title_and_found_in_other_lines() -> None:
+    assert site_name("Council approves the budget for next year | Example News") == "example news"
+    assert site_name("Example News – Council approves the budget for next year") == "example news"
+    assert site_name("Council approves the budget for next year") is None
+    layout = segment(
+        "Council approves the budget for next year | Example News\n\n"
+        "Council approves the budget for next year\n\n"
+        f"{ENGLISH}\n\n"
+        "Example News is supported by its readers. Become a member today.\n"
+    )
+    features, _ = line_features(layout.lines, stoplist("en") or frozenset())
+    assert _column(features, "names_site") == [0.0, 0.0, 0.0, 1.0]
+
+
+def test_topic_overlap_tells_the_articles_sentences_from_an_unrelated_note() -> None:
+    second = (
+        "Members of the council said the new budget would fund schools and repair roads across the city, "
+        "and that housing costs would be reviewed again when the spring figures arrive."
+    )
+    note = "Disclaimer: opinions expressed by contributors are their own and not endorsed by this publisher."
+    layout = segment(f"Council approves budget\n\n{ENGLISH}\n\n{second}\n\n{note}\n")
+    features, _ = line_features(layout.lines, stoplist("en") or frozenset())
+    topic, title = _column(features, "topic_overlap"), _column(features, "title_overlap")
+    assert topic[1] > 0.3 and topic[2] > 0.3  # "council", "budget", "schools", "roads", "housing"
+    assert topic[3] == 0.0
+    assert title[1] > 0.0 and title[2] > 0.0 and title[3] == 0.0
+
+
+def test_a_promotion_addressing_the_reader_after_the_article_is_dropped_and_the_article_kept() -> None:
+    """The shipped model (before the reader-address and topic features it kept this prompt)."""
+    title = "Council approves the budget for next year"
+    paras = [
+        "The city council approved the new budget on Tuesday after a debate that lasted most of the day.",
+        "Members from all parties spoke about schools, roads and the cost of housing in the city, which has "
+        "risen sharply since the factory closed.",
+        "The mayor said the plan would be reviewed again in the spring, when the first figures from the tax "
+        "office arrive and the council knows how much the schools will need.",
+        "Opposition members said the budget cut too deeply into the money for public transport and promised "
+        "to bring the question back to the council in the autumn.",
+        "The budget will now go to the regional government, which has to approve the city's borrowing before "
+        "the end of the year.",
+    ]
+    prompt = (
+        "Wenn Sie unseren Newsletter abonnieren, erhalten Sie jeden Morgen die wichtigsten Nachrichten "
+        "kostenlos in Ihr Postfach."
+    )
+    text = f"{title} | Example News\n\n{MENU}\n{title}\n\n" + "\n\n".join(paras)
+    doc = run(f"{text}\n\n{prompt}\n\n{MENU.lower()}")
+    assert doc.paragraphs == paras
+
+
+def test_a_short_closing_sentence_after_the_article_is_kept_a_prompt_to_the_reader_is_not() -> None:
+    cases = [
+        ("The army has yet to comment.", ENGLISH, "en", True),
+        ("Die Polizei ermittelt noch in alle Richtungen.", GERMAN, "de", True),
+        ("Subscribe now to our e-edition for the full story.", ENGLISH, "en", False),  # speaks for the site
+        ("Wir freuen uns auf Ihre Meinung.", GERMAN, "de", False),  # speaks to the reader
+        ("Thanks for reading.", ENGLISH, "en", False),  # too short to be the article's sentence
+        ("Share this story", ENGLISH, "en", False),  # no sentence
+    ]
+    for closing, article, language, kept in cases:
+        layout = segment(f"{article}\n\n{closing}\n")
+        features, _ = line_features(layout.lines, stoplist(language) or frozenset())
+        keep = np.array([True, False])
+        _prose_beside_body(keep, features, layout.lines)
+        assert keep.tolist() == [True, kept], closing

@@ -8,6 +8,12 @@ Costs are paid per page, not per line, wherever possible: character classes come
 lookup of every code point in a table, the rare-match patterns (links, photo credits, menu
 separators) run once over the page's lines joined, and the context part is a handful of
 numpy operations. The one Python loop left tokenises each line and looks its cue up.
+
+Prose that is not the article (an advertiser disclosure, comment rules, an author's bio,
+another story's teaser) reads like the article; what gives it away is whom it addresses
+("you", "our", "Sie", "vous"), what it talks about (subscriptions, clicks, the site by name)
+and that its words are not the article's: the share of a line's topic words the page's other
+prose lines use, and the share the page title uses.
 """
 
 from __future__ import annotations
@@ -53,6 +59,33 @@ _PHOTO_CREDIT_LOWER = re.compile(PHOTO_CREDIT.pattern)
 _OTHER_END = tuple(':;"”»)')
 _BULLET = tuple("•·*-–—>»|►▶■□●○◦")
 _OTHER_END_CHARS = frozenset(_OTHER_END)
+#: Words that speak to the reader or for the site ("you", "our", "unser", "vous", "nuestro"):
+#: promotions, disclaimers, comment rules and author notes talk this way, reports mostly do not.
+_ADDRESS = """
+    you your yours yourself we our ours us
+    du dich dir dein deine deinen deinem deiner deines euch euer eure euren eurem eurer wir uns unser unsere
+    unseren unserem unserer unseres
+    vous votre vos nous notre nos tu toi ton ta tes
+    usted ustedes nosotros nosotras nuestro nuestra nuestros nuestras vosotros vuestro vuestra tú
+    voi vostro vostra vostri vostre noi nostro nostra nostri nostre
+    você vocês nosso nossa nossos nossas
+    ty twój twoja twoje wy wasz wasza nasz nasza nasze naszych naszym
+    jij jouw uw wij onze
+"""
+ADDRESS_WORDS = frozenset(_ADDRESS.split())
+#: The German formal "you" ("Klicken Sie", "Ihre Daten"): capitalised after a lower-case word or comma.
+_FORMAL_YOU = re.compile(r"(?<=[a-zäöüß,] )(?:Sie|Ihnen|Ihr|Ihre|Ihren|Ihrem|Ihrer|Ihres)\b")
+#: Words of promotions, subscriptions, site notices and legal small print (lower case, from a word's start).
+_PROMO = re.compile(
+    r"\b(?:subscri|newsletter|abonn|click|klick|regist|sign up|donat|spende|support|unterstütz|advertis"
+    r"|werbe|sponsor|affiliate|compensation|disclaimer|haftung|copyright|rights reserved|cookie|datenschutz"
+    r"|privacy|e-?mail|inbox|download|podcast|comment|kommentar|leserbrief|editor|redaktion|paywall|abo\b"
+    r"|shop|gutschein|kostenlos|gratis|free\b|exklusiv|app\b|website|webseite|site\b|blog|artikel|article"
+    r"|beitrag|posts?\b|suscri|inscri|iscriv|assin|zapisz|prenumer|wesprzyj|compartir|partager|teilen"
+    r"|share|follow|folge|seguir|suivez)"
+)
+#: What separates an article's title from the site's name in a page title ("Title | Site").
+_TITLE_SEPARATOR = re.compile(r"\s[|\-–—·»:]{1,2}\s")
 _BULLET_CHARS = frozenset(_BULLET)
 
 #: Cue reasons, in feature order ("navigation" covers whole-line menu words too).
@@ -89,6 +122,11 @@ BASE_NAMES: tuple[str, ...] = (
     "since_headline",
     "chars_before",
     "block_lines",
+    "reader_address",
+    "promo_words",
+    "names_site",
+    "topic_overlap",
+    "title_overlap",
     *(f"cue_{reason}" for reason in CUE_REASONS),
 )
 _N_BASE = len(BASE_NAMES)
@@ -105,6 +143,9 @@ CONTEXT_COLUMNS: tuple[str, ...] = (
     "short",
     "linkish",
     "menu_separators",
+    "reader_address",
+    "promo_words",
+    "topic_overlap",
 )
 _CONTEXT_IDX = [BASE_NAMES.index(name) for name in CONTEXT_COLUMNS]
 #: (name, lines before, lines after) of each averaging window; the line itself is left out.
@@ -189,6 +230,9 @@ def base_features(
     words = np.zeros(n)
     density = np.zeros(n)
     universal_density = np.zeros(n)
+    address = np.zeros(n)
+    address_hit = ADDRESS_WORDS.__contains__
+    content: list[frozenset[str]] = [frozenset()] * n
     cues: list[str | None] = [None] * n
     credit_idx: list[int] = []
     # a cue needs a trigger word, a whole-line menu word or a copyright sign; most lines have none
@@ -201,6 +245,8 @@ def base_features(
             if not cjk:
                 density[i] = sum(map(stop_hit, tokens)) / count
                 universal_density[i] = sum(map(universal_hit, tokens)) / count
+                address[i] = sum(map(address_hit, tokens))
+            content[i] = frozenset(t for t in tokens if len(t) >= TOPIC_WORD and t not in stops)
         short = len(text) <= 300
         if count <= 25 or short:
             prefixes = list(map(_PREFIX, tokens))
@@ -265,10 +311,67 @@ def base_features(
     rows[:, 27] = (np.cumsum(lengths) - lengths) / total
     if n:
         rows[:, 28] = np.log1p(_block_sizes(lines)) / 3
+        rows[:, 29] = (address + _match_counts(_FORMAL_YOU, scans, np.arange(n))) / safe_words
+        rows[:, 30] = np.minimum(_match_counts(_PROMO, scans, np.arange(n), lower=True), 5) / 5
+        rows[:, 31] = _names_site(lines)
+        rows[:, 32], rows[:, 33] = _topic_overlap(lines, content, (effective >= 100) & (density >= 0.2))
     for i, cue in enumerate(cues):
         if cue is not None:
             rows[i, _CUE_BASE + _CUE_INDEX[cue]] = 1.0
     return rows, cues
+
+
+#: Words at least this long (and not function words) carry a page's topic.
+TOPIC_WORD = 4
+
+
+def _topic_overlap(
+    lines: Sequence[Line], content: list[frozenset[str]], prose: npt.NDArray[np.bool_]
+) -> tuple[FloatArray, FloatArray]:
+    """Per line, the share of its topic words the page's other prose lines use, and the title's share.
+
+    An article's sentences keep to its topic; a disclaimer, a bio or another story's teaser
+    beside it mostly do not, however well-formed they are.
+    """
+    n = len(lines)
+    topic, title = np.zeros(n), np.zeros(n)
+    counts: dict[str, int] = {}
+    for i in np.flatnonzero(prose).tolist():
+        for word in content[i]:
+            counts[word] = counts.get(word, 0) + 1
+    heading = content[0] if n and lines[0].index == 0 else frozenset()
+    for i, words in enumerate(content):
+        if not words:
+            continue
+        own = 1 if prose[i] else 0
+        topic[i] = sum(counts.get(word, 0) > own for word in words) / len(words)
+        if heading and i:
+            title[i] = len(words & heading) / len(words)
+    return topic, title
+
+
+def site_name(title: str) -> str | None:
+    """The site's name in a page title ("How to … | Example News"): the shorter end part, case-folded."""
+    parts = [part.strip() for part in _TITLE_SEPARATOR.split(title)]
+    if len(parts) < 2:
+        return None
+    name = min(parts[0], parts[-1], key=len).casefold()
+    return name if 3 <= len(name) <= 40 else None
+
+
+def _names_site(lines: Sequence[Line]) -> FloatArray:
+    """Whether a line names the site (from the page title, the first line of a page dump), title aside."""
+    out = np.zeros(len(lines))
+    if not lines or lines[0].index != 0:
+        return out
+    name = site_name(lines[0].text)
+    if name is None:
+        return out
+    title = lines[0].key
+    for i, line in enumerate(lines[1:], start=1):
+        if name in line.scan.casefold() and not (title.startswith(line.key) or line.key.startswith(title)):
+            out[i] = 1.0
+    return out
 
 
 def _block_sizes(lines: Sequence[Line]) -> FloatArray:

@@ -111,6 +111,30 @@ def has_article_text(texts: Sequence[str]) -> bool:
     return any(is_content(text, None) for text in texts)
 
 
+def _join_table_rows(
+    lines: Sequence[Line], cues: Sequence[str | None], model_keep: Sequence[bool], keep: list[bool]
+) -> None:
+    """Figure rows next to a kept line join, and so does the rest of their run: the whole table.
+
+    A lead-in between rows ("Played on Saturday:") joins with the rows it introduces.
+    """
+    joined = [bool(kept) for kept in model_keep]
+    n = len(lines)
+
+    def join(i: int) -> None:
+        joined[i] = True
+        keep[i] = not is_furniture(lines[i].text, cues[i])
+
+    for i in range(1, n):
+        text = lines[i].text
+        lead_in = text.rstrip(_CLOSING).endswith(":") and i + 1 < n and is_figure_row(lines[i + 1].text)
+        if not joined[i] and joined[i - 1] and (is_figure_row(text) or lead_in):
+            join(i)
+    for i in range(n - 2, -1, -1):
+        if not joined[i] and joined[i + 1] and is_figure_row(lines[i].text):
+            join(i)
+
+
 def judge_short(lines: Sequence[Line], cues: Sequence[str | None], model_keep: Sequence[bool]) -> list[bool]:
     """Which lines of a short document are article text; the headline above them is not.
 
@@ -127,10 +151,7 @@ def judge_short(lines: Sequence[Line], cues: Sequence[str | None], model_keep: S
             bool(kept) and not is_furniture(line.text, cue)
             for line, cue, kept in zip(lines, cues, model_keep, strict=True)
         ]
-        for i, line in enumerate(lines):
-            beside = (i > 0 and model_keep[i - 1]) or (i + 1 < len(lines) and model_keep[i + 1])
-            if not keep[i] and not model_keep[i] and beside and is_figure_row(line.text):
-                keep[i] = not is_furniture(line.text, cues[i])
+        _join_table_rows(lines, cues, model_keep, keep)
         return keep
     keep = [is_content(line.text, cue) for line, cue in zip(lines, cues, strict=True)]
     if not any(keep):
