@@ -46,7 +46,7 @@ def test_a_single_small_upload_is_one_batch_of_one() -> None:
 
 
 def test_zip_members_count_toward_a_batch_by_their_decoded_size() -> None:
-    """Pages compress about fivefold: by stored bytes, 64 of them would make one long batch."""
+    """Pages compress many times over: by stored bytes, a batch would hold many times its limit."""
     page = b"<html><body>" + b"<p>The council met on Tuesday.</p>" * 300 + b"</body></html>"
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:

@@ -130,9 +130,9 @@ def plan_batches(
 ) -> list[BatchMessage]:
     """Consecutive documents in batches of at most ``batch_max_documents`` and ``batch_max_bytes``.
 
-    Bytes are what a worker will parse (a zip member's decoded size, not its compressed one):
-    a batch is a unit of work, and a job of heavy pages in batches of many would leave one
-    worker process with the last long batch while the others idle.
+    Bytes are what a worker will hold and parse (a zip member's decoded size, not its
+    compressed one): a zip of pages that compress tenfold must not make batches ten times the
+    limit.
     """
     batches: list[BatchMessage] = []
     current: list[BatchDocument] = []

@@ -137,10 +137,10 @@ class Settings(BaseSettings):
         64, ge=1, description="Most documents one task carries (a single upload is a task of one)."
     )
     batch_max_bytes: int = Field(
-        1024 * 1024,
+        8 * 1024 * 1024,
         ge=1,
-        description="Most bytes of documents one task carries, as parsed (a zip member's decoded "
-        "size): heavy pages go in small batches, so a job's last batches end together.",
+        description="Most bytes of documents one task carries, as the worker will hold them (a zip "
+        "member's decoded size, not its compressed one).",
     )
     batch_lease_seconds: float = Field(
         15.0,
