@@ -39,6 +39,7 @@ from ingest_worker.pipeline.text.cues import (
 from ingest_worker.pipeline.text.dates import MAX_DATE_LINE, looks_like_date
 from ingest_worker.pipeline.text.segment import SCAN_CHARS, Line
 from ingest_worker.pipeline.text.stopwords import universal_stoplist
+from ingest_worker.pipeline.words import code_points
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -247,18 +248,16 @@ def base_features(
                 universal_density[i] = sum(map(universal_hit, tokens)) / count
                 address[i] = sum(map(address_hit, tokens))
             content[i] = frozenset(t for t in tokens if len(t) >= TOPIC_WORD and t not in stops)
+        key = lines[i].key
+        if key in NAV_LINES:
+            cues[i] = "navigation"
         short = len(text) <= 300
         if count <= 25 or short:
             prefixes = list(map(_PREFIX, tokens))
             if short and not credit_free(prefixes):
                 credit_idx.append(i)
-            key = lines[i].key
-            if key in NAV_LINES:
-                cues[i] = "navigation"
-            elif count <= 25 and (any_forced or not CUE_TRIGGERS.isdisjoint(prefixes)):
+            if cues[i] is None and count <= 25 and (any_forced or not CUE_TRIGGERS.isdisjoint(prefixes)):
                 cues[i] = _cue(key, scans[i], count, prefixes)
-        elif lines[i].key in NAV_LINES:
-            cues[i] = "navigation"
     lasts = [t[-1] for t in texts]
     ends_full = np.fromiter(map(_FULL_STOP_CHARS.__contains__, lasts), dtype=np.float64, count=n)
     if cjk:  # no spaces: characters carry what words carry elsewhere, commas mark prose
@@ -446,7 +445,7 @@ def _char_counts(
     if n == 0:
         return (*(np.zeros(0) for _ in range(5)), False)  # type: ignore[return-value]
     joined = "\x00".join(heads)
-    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = code_points(joined)
     astral = bool(codes.max() > 0xFFFF)
     flags = _char_table()[np.minimum(codes, 0xFFFF) if astral else codes]
     prev_space = np.empty(codes.shape[0], dtype=bool)

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ingest_worker.pipeline.base import Reject
+from ingest_worker.pipeline.words import code_points
 
 #: A "line" longer than this is not prose a person wrote: minified data, a binary dump.
 MAX_LINE_CHARS = 1_000_000
@@ -125,8 +126,7 @@ def _classes_in(text: str) -> int:
     """The ``_char_classes`` bits of any character of ``text``: one table lookup per code point."""
     if not text:
         return 0
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return int(np.bitwise_or.reduce(_char_classes()[np.minimum(codes, 0xFFFF)]))
+    return int(np.bitwise_or.reduce(_char_classes()[np.minimum(code_points(text), 0xFFFF)]))
 
 
 def segment(text: str) -> Layout:
@@ -192,10 +192,7 @@ def layout_from_paragraphs(paragraphs: Sequence[str]) -> Layout:
 
 
 def _layout(raw_lines: Iterable[str], *, paragraphs: bool, clean: bool = True) -> Layout:
-    """Lines and blocks; ``clean=False`` when the caller already cleaned (and length-checked) the text.
-
-    One pass, and ``fold`` and ``Line`` are spelt out inline: this runs for every line of every upload.
-    """
+    """Lines and blocks; ``clean=False`` when the caller already cleaned (and length-checked) the text."""
     layout = Layout()
     lines = layout.lines
     block = 0
@@ -214,8 +211,16 @@ def _layout(raw_lines: Iterable[str], *, paragraphs: bool, clean: bool = True) -
         if starts and lines:
             lines[-1].last_in_block = True
             block += 1
-        key = cleaned[:SCAN_CHARS].casefold().strip(_FOLD_STRIP)
-        lines.append(Line(cleaned, len(lines), block, starts, False, UNSURE, "", 0.0, key))
+        lines.append(
+            Line(
+                text=cleaned,
+                index=len(lines),
+                block=block,
+                first_in_block=starts,
+                last_in_block=False,
+                key=fold(cleaned),
+            )
+        )
         pending_break = False
     if lines:
         lines[-1].last_in_block = True
