@@ -7,6 +7,7 @@ import io
 import json
 import random
 import tarfile
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ingest_core.errors import NotFound
 from ingest_core.keys import job_summary_key, raw_key, record_key
 from ingest_core.storage import ObjectStore
 
@@ -35,6 +37,18 @@ def _upload(
         data={"collection": collection},
         headers=headers,
     )
+
+
+def _eventually(read: Callable[[], bytes], seconds: float = 15) -> bytes:
+    """What ``read`` gives once the object exists (the workers' watchdog writes job summaries)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return read()
+        except NotFound:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _by_name(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -72,7 +86,7 @@ def test_an_upload_is_stored_first_then_processed_into_records(
         assert object_store.get(raw_key(collection, sha)) == body
         stored = json.loads(object_store.get(record_key(collection, record["id"])))
         assert stored == record
-    summary = json.loads(object_store.get(job_summary_key(job["id"])))
+    summary = json.loads(_eventually(lambda: object_store.get(job_summary_key(job["id"]))))
     assert summary["status"] == "succeeded" and summary["counts"]["stored"] == 2
 
 

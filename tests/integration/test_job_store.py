@@ -10,6 +10,7 @@ import redis
 
 from ingest_core.ids import new_id
 from ingest_core.jobs import DocOutcome, JobStore, NewDocument
+from ingest_core.keys import RedisKeys
 from ingest_core.schema import DocStatus, JobStatus
 
 pytestmark = pytest.mark.integration
@@ -252,7 +253,7 @@ def test_documents_page_by_cursor_and_filter_by_status(redis_client: redis.Redis
 
 
 def test_a_finished_job_awaits_its_summary_then_expires_from_redis(redis_client: redis.Redis[bytes]) -> None:
-    store = JobStore(redis_client)
+    store = JobStore(redis_client, RedisKeys(prefix=f"js-{new_id()}"))  # out of the workers' watchdogs' way
     docs = _docs(1)
     job_id = store.create_job("c", docs)
     assert store.finish(job_id, docs[0].doc_id, DocStatus.rejected, error="empty").job_finished

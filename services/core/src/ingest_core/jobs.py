@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -35,6 +36,7 @@ import redis
 
 from ingest_core.ids import new_id, ulid_ms
 from ingest_core.keys import DEFAULT_TENANT, RedisKeys, job_summary_key
+from ingest_core.logs import get_logger
 from ingest_core.schema import (
     TERMINAL_JOB_STATUSES,
     DocStatus,
@@ -44,6 +46,8 @@ from ingest_core.schema import (
     JobView,
 )
 from ingest_core.storage import ObjectStore
+
+log = get_logger("ingest_core.jobs")
 
 _STATE_FIELDS = ("queued", "processing", "stored", "duplicate", "rejected", "failed")
 CHANGES_CHANNEL = "jobs:changed"  # under the key prefix; the message is the job id
@@ -234,6 +238,12 @@ return 1
 # The watchdog takes an overdue batch to send it again; of several watchdogs, one wins.
 # KEYS: due, batch.  ARGV: cutoff, new deadline, batch id, required state ('' = any).
 # Returns the message, or nil.
+_TAKE_SUMMARIES = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], id) end
+return ids
+"""
+
 _REDISPATCH = """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[3])
 if not score or tonumber(score) > tonumber(ARGV[1]) then return nil end
@@ -306,6 +316,7 @@ class JobStore:
         self._finish = client.register_script(_FINISH)
         self._mark_sent = client.register_script(_MARK_SENT)
         self._redispatch = client.register_script(_REDISPATCH)
+        self._take_summaries = client.register_script(_TAKE_SUMMARIES)
 
     # --- creation ------------------------------------------------------------------------
 
@@ -599,6 +610,12 @@ class JobStore:
         rows = self.redis.zrangebyscore(self.keys.summaries_due(), "-inf", now, start=0, num=limit)
         return [_text(r) for r in rows]
 
+    def take_due_summaries(self, now: float, hold_until: float, limit: int = 100) -> list[str]:
+        """Finished jobs whose summary is due, held until ``hold_until`` so that other
+        watchdogs leave them alone; one whose write fails falls due again then."""
+        rows = self._take_summaries(keys=[self.keys.summaries_due()], args=[now, hold_until, limit])
+        return [_text(r) for r in rows]
+
     def summary_written(self, job_id: str, retention_seconds: int) -> None:
         """The summary is safe in the bucket: the job's Redis state may now expire."""
         doc_ids = self.redis.lrange(self.keys.job_docs(job_id), 0, -1)
@@ -763,7 +780,7 @@ def write_job_summary(jobs: JobStore, store: ObjectStore, job_id: str, retention
     """A finished job's summary outlives Redis in the bucket (rewritten if it changes).
 
     Jobs that finish are queued for this in the same step that finishes them, and leave the
-    queue only here, after the write: a failed write is retried by the watchdog.
+    queue only here, after the write: a failed write stays queued for the watchdog.
     """
     job = jobs.get_job(job_id)
     if job is None:
@@ -771,3 +788,25 @@ def write_job_summary(jobs: JobStore, store: ObjectStore, job_id: str, retention
         return
     store.put(job_summary_key(job_id), job_summary_json(job))
     jobs.summary_written(job_id, retention_seconds)
+
+
+def write_job_summaries(
+    jobs: JobStore, store: ObjectStore, job_ids: Sequence[str], retention_seconds: int, *, threads: int = 8
+) -> int:
+    """Many jobs' summaries at once, their requests in parallel; returns how many were written.
+
+    One job's failed write is logged and leaves it queued; the others go on.
+    """
+
+    def write(job_id: str) -> bool:
+        try:
+            write_job_summary(jobs, store, job_id, retention_seconds)
+        except Exception:
+            log.warning("job.summary_deferred", job_id=job_id, exc_info=True)
+            return False
+        return True
+
+    if len(job_ids) <= 1:
+        return sum(write(job_id) for job_id in job_ids)
+    with ThreadPoolExecutor(max_workers=min(threads, len(job_ids))) as pool:
+        return sum(pool.map(write, job_ids))

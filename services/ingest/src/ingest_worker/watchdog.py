@@ -1,4 +1,4 @@
-"""The watchdog: sends again every batch whose work is gone, and writes overdue job summaries.
+"""The watchdog: sends again every batch whose work is gone, and writes finished jobs' summaries.
 
 Every worker runs one, in its main process. A batch falls due when the API registered it but
 died before sending it, when its worker stopped renewing its lease (killed, or cut off from
@@ -27,7 +27,7 @@ import redis
 import structlog
 from pydantic import ValidationError
 
-from ingest_core.jobs import JobStore, write_job_summary
+from ingest_core.jobs import JobStore, write_job_summaries
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
 from ingest_core.tasks import QUEUE, BatchMessage, TaskSender, send_batch
@@ -37,7 +37,10 @@ from ingest_worker.webhooks import WebhookDispatcher
 
 log = structlog.get_logger("ingest_worker.watchdog")
 
-SUMMARY_GRACE_SECONDS = 5.0  # the worker that finished a job writes its summary first
+#: A sweep takes due summaries in chunks of this many, and holds them this long: another
+#: watchdog leaves them alone meanwhile, and a failed write falls due again after it.
+SUMMARY_CHUNK = 100
+SUMMARY_HOLD_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,17 @@ class Watchdog:
             # lost on the way (a message taken while Redis died): no need to wait the timeout.
             grace = 2 * self.settings.batch_lease_seconds
             resent += self._resend(now + self.settings.sent_timeout_seconds - grace, now, only_state="sent")
-        summaries = 0
-        for job_id in self.jobs.overdue_summaries(now - SUMMARY_GRACE_SECONDS):
-            write_job_summary(self.jobs, self.store, job_id, self.settings.job_retention_seconds)
-            summaries += 1
-        return Sweep(resent, summaries, self._daily_compaction(now))
+        return Sweep(resent, self._write_summaries(now), self._daily_compaction(now))
+
+    def _write_summaries(self, now: float) -> int:
+        """Every finished job's summary into the bucket, many at a time (finishing a job only
+        queues it, so a one-document upload's worker is free sooner)."""
+        written = 0
+        while due := self.jobs.take_due_summaries(now, now + SUMMARY_HOLD_SECONDS, SUMMARY_CHUNK):
+            written += write_job_summaries(self.jobs, self.store, due, self.settings.job_retention_seconds)
+            if len(due) < SUMMARY_CHUNK:
+                break
+        return written
 
     def _daily_compaction(self, now: float) -> int:
         """Schedules yesterday's compaction once it is due; one Redis SET a day per worker."""
