@@ -19,6 +19,7 @@ from ingest_api.limits import BodySizeLimit, RateLimiter
 from ingest_api.metrics import RequestMetrics
 from ingest_api.routes import documents, exports, health, jobs, records, webhooks
 from ingest_core import __version__
+from ingest_core.broker import broker_transport
 from ingest_core.jobs import JobStore
 from ingest_core.logs import configure_logging
 from ingest_core.settings import Settings, get_settings
@@ -31,6 +32,7 @@ def make_celery_client(settings: Settings) -> Celery:
     """A producer-only Celery app: the API sends tasks by name and never imports the worker."""
     app = Celery("ingest_api", broker=settings.celery_broker_url)
     app.conf.update(
+        broker_transport=broker_transport(settings.celery_broker_url),
         task_default_queue=QUEUE,
         task_serializer="json",
         broker_connection_retry_on_startup=True,

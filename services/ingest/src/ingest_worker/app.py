@@ -21,6 +21,7 @@ from celery.signals import (
     worker_shutdown,
 )
 
+from ingest_core.broker import broker_transport
 from ingest_core.logs import configure_logging
 from ingest_core.settings import Settings, get_settings
 from ingest_core.tasks import PROCESS_BATCH, QUEUE
@@ -34,6 +35,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
         include=["ingest_worker.tasks", "ingest_worker.exports"],
     )
     app.conf.update(
+        broker_transport=broker_transport(settings.celery_broker_url),
         task_default_queue=QUEUE,
         task_serializer="json",
         accept_content=["json"],
