@@ -40,6 +40,24 @@ def test_a_new_job_has_every_document_queued(redis_client: redis.Redis[bytes]) -
     assert [d.filename for d in job.documents] == ["f0.txt", "f1.txt", "f2.txt"]
 
 
+def test_every_change_raises_the_version_read_with_the_job(redis_client: redis.Redis[bytes]) -> None:
+    store = JobStore(redis_client)
+    docs = _docs(2)
+    job_id = store.create_job("c", docs)
+    versions = []
+    for change in (
+        lambda: None,
+        lambda: store.finish(job_id, docs[0].doc_id, DocStatus.rejected, error="empty"),
+        lambda: store.finish(job_id, docs[1].doc_id, DocStatus.rejected, error="empty"),
+    ):
+        change()
+        found = store.get_versioned_job(job_id)
+        assert found is not None and found[0] == store.get_job(job_id)
+        versions.append(found[1])
+    assert versions[0] < versions[1] < versions[2]
+    assert store.get_versioned_job("no-such-job") is None
+
+
 @pytest.mark.parametrize(
     ("documents", "limit"),
     [

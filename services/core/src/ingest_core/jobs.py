@@ -649,10 +649,6 @@ class JobStore:
         url, secret = self.redis.hmget(self.keys.job(job_id), ["callback_url", "callback_secret"])
         return (url.decode(), secret.decode()) if url and secret else None
 
-    def job_version(self, job_id: str) -> int | None:
-        value = self.redis.hget(self.keys.job(job_id), "version")
-        return int(value) if value is not None else None
-
     def get_job(
         self,
         job_id: str,
@@ -663,6 +659,22 @@ class JobStore:
         status: DocStatus | None = None,
     ) -> JobView | None:
         """The job and one page of its documents (all of them when ``limit`` is None)."""
+        found = self.get_versioned_job(
+            job_id, with_documents=with_documents, limit=limit, cursor=cursor, status=status
+        )
+        return found[0] if found else None
+
+    def get_versioned_job(
+        self,
+        job_id: str,
+        *,
+        with_documents: bool = True,
+        limit: int | None = None,
+        cursor: str | None = None,
+        status: DocStatus | None = None,
+    ) -> tuple[JobView, int] | None:
+        """``get_job`` with the job's version, which every change raises, read in the same step
+        (a long-poll compares it to see whether to answer)."""
         raw = self.redis.hgetall(self.keys.job(job_id))
         if not raw:
             return None
@@ -671,7 +683,7 @@ class JobStore:
         if with_documents:
             page = self.documents(job_id, limit=limit, cursor=cursor, status=status)
         counts = JobCounts(total=int(job["total"]), **{n: int(job.get(n, 0)) for n in _STATE_FIELDS})
-        return JobView(
+        view = JobView(
             id=job["id"],
             status=JobStatus(job["status"]),
             collection=job["collection"],
@@ -681,6 +693,7 @@ class JobStore:
             documents=page.documents,
             next_cursor=page.next_cursor,
         )
+        return view, int(job.get("version", 0))
 
     def documents(
         self,

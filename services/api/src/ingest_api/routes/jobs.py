@@ -43,6 +43,29 @@ def _archived(services: ServicesDep, job_id: str) -> JobView | None:
         return None
 
 
+def _read(
+    services: ServicesDep,
+    scope: TenantScope,
+    job_id: str,
+    *,
+    limit: int | None = None,
+    cursor: str | None = None,
+    status: DocStatus | None = None,
+) -> tuple[JobView, int | None]:
+    """The job as its tenant sees it, with its version (None once only its summary is left);
+    404 for another tenant's, as if it did not exist. Blocking: one thread hop per read."""
+    if cursor is not None and not cursor.isdigit():
+        raise BadRequest("cursor must be a value of next_cursor", details={"cursor": cursor})
+    size = limit or services.settings.job_page_size
+    found = services.jobs.get_versioned_job(job_id, limit=size, cursor=cursor, status=status)
+    job, version = found if found else (None, None)
+    if job is None and cursor is None and status is None:
+        job = _archived(services, job_id)
+    if job is None:
+        raise _no_job(job_id)
+    return scope.own_job(job), version
+
+
 async def _load(
     services: ServicesDep,
     scope: TenantScope,
@@ -52,16 +75,10 @@ async def _load(
     cursor: str | None = None,
     status: DocStatus | None = None,
 ) -> JobView:
-    """The job as its tenant sees it; 404 for another tenant's, as if it did not exist."""
-    if cursor is not None and not cursor.isdigit():
-        raise BadRequest("cursor must be a value of next_cursor", details={"cursor": cursor})
-    size = limit or services.settings.job_page_size
-    job = await run_in_threadpool(services.jobs.get_job, job_id, limit=size, cursor=cursor, status=status)
-    if job is None and cursor is None and status is None:
-        job = await run_in_threadpool(_archived, services, job_id)
-    if job is None:
-        raise _no_job(job_id)
-    return scope.own_job(job)
+    job, _ = await run_in_threadpool(
+        lambda: _read(services, scope, job_id, limit=limit, cursor=cursor, status=status)
+    )
+    return job
 
 
 @router.get("", response_model=JobList, responses={200: json_example(JOB_LIST), **error_responses(400, 422)})
@@ -120,17 +137,18 @@ async def get_job(  # noqa: PLR0917 (query parameters)
     status: Annotated[DocStatus | None, Query(description="Only documents in this state")] = None,
 ) -> JobView:
     """The job with its counts and one page of its documents' outcomes."""
-    jobs = services.jobs
+
+    def read() -> tuple[JobView, int | None]:
+        return _read(services, scope, job_id, limit=limit, cursor=cursor, status=status)
+
     with services.changes.watch(job_id) as watch:
-        version = await run_in_threadpool(jobs.job_version, job_id)
-        job = await _load(services, scope, job_id, limit=limit, cursor=cursor, status=status)
+        job, version = await run_in_threadpool(read)
         if wait > 0 and job.status not in TERMINAL_JOB_STATUSES:
             deadline = time.monotonic() + min(wait, services.settings.long_poll_max_seconds)
-            while (remaining := deadline - time.monotonic()) > 0:
+            latest = version
+            while latest == version and (remaining := deadline - time.monotonic()) > 0:
                 await watch.changed(remaining)
-                if await run_in_threadpool(jobs.job_version, job_id) != version:
-                    break
-            job = await _load(services, scope, job_id, limit=limit, cursor=cursor, status=status)
+                job, latest = await run_in_threadpool(read)  # the job and its version in one step
     return job
 
 
@@ -142,16 +160,14 @@ async def get_job(  # noqa: PLR0917 (query parameters)
 async def job_events(job_id: str, services: ServicesDep, scope: ScopeDep) -> StreamingResponse:
     """Server-Sent Events: one ``job`` event per change, the last when the job is finished."""
     await _load(services, scope, job_id)
-    jobs = services.jobs
 
     async def stream() -> AsyncIterator[str]:
         last_version: int | None = -1
         idle_since = time.monotonic()
         with services.changes.watch(job_id) as watch:
             while True:
-                version = await run_in_threadpool(jobs.job_version, job_id)
+                job, version = await run_in_threadpool(_read, services, scope, job_id)
                 if version != last_version:
-                    job = await _load(services, scope, job_id)
                     last_version, idle_since = version, time.monotonic()
                     yield f"event: job\nid: {version}\ndata: {json.dumps(job.model_dump(mode='json'))}\n\n"
                     if job.status in TERMINAL_JOB_STATUSES:
