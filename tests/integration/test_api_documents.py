@@ -15,9 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
+import redis
+from fastapi.testclient import TestClient
 
+from ingest_api.main import create_app
 from ingest_core.errors import NotFound
 from ingest_core.keys import job_summary_key, raw_key, record_key
+from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
 
 pytestmark = pytest.mark.integration
@@ -347,3 +351,29 @@ def test_a_json_lines_upload_is_stored_once_and_its_documents_page_by_cursor(
     record = api.get(f"/v1/records/{stored['record_id']}").json()
     assert record["source"]["external_id"] == "n0"
     assert record["source"]["raw_key"] == raw_key(collection, hashlib.sha256(body).hexdigest())
+
+
+def test_an_uploads_batches_are_marked_sent_once_it_is_answered(
+    stack_settings: Settings, redis_client: redis.Redis[bytes], collection: str
+) -> None:
+    """Marking happens after the answer; until then a batch only counts as registered, which
+    lets a watchdog send it again after the dispatch grace (harmless), never lose it."""
+    unconsumed = stack_settings.redis_url.rsplit("/", 1)[0] + "/15"  # a broker no worker reads
+    settings = stack_settings.model_copy(update={"broker_url": unconsumed})
+    before = time.time()
+    with TestClient(create_app(settings)) as client:
+        answer = client.post(
+            "/v1/documents",
+            files={"files": ("a.txt", b"The council met on Tuesday.")},
+            data={"collection": collection},
+        )
+    assert answer.status_code == 202
+    batches = [
+        key
+        for key in redis_client.scan_iter(match="ingest:batch:*")
+        if redis_client.hget(key, "job") == answer.json()["id"].encode()
+    ]
+    assert len(batches) == 1
+    assert redis_client.hget(batches[0], "state") == b"sent"
+    due = redis_client.zscore("ingest:batches:due", batches[0].decode().rsplit(":", 1)[1])
+    assert due is not None and due >= before + stack_settings.sent_timeout_seconds

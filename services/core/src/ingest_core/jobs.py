@@ -235,15 +235,17 @@ end
 return 1
 """
 
-# The watchdog takes an overdue batch to send it again; of several watchdogs, one wins.
-# KEYS: due, batch.  ARGV: cutoff, new deadline, batch id, required state ('' = any).
-# Returns the message, or nil.
+# A watchdog takes due job summaries and holds them (pushes their due time on) while it writes.
+# KEYS: summaries due.  ARGV: now, hold until, most ids.  Returns the job ids taken.
 _TAKE_SUMMARIES = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], id) end
 return ids
 """
 
+# The watchdog takes an overdue batch to send it again; of several watchdogs, one wins.
+# KEYS: due, batch.  ARGV: cutoff, new deadline, batch id, required state ('' = any).
+# Returns the message, or nil.
 _REDISPATCH = """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[3])
 if not score or tonumber(score) > tonumber(ARGV[1]) then return nil end

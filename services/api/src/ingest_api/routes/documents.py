@@ -7,7 +7,9 @@ import tempfile
 import time
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+import redis
+import structlog
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -32,6 +34,8 @@ from ingest_core.keys import valid_collection
 from ingest_core.schema import JobView
 from ingest_core.tasks import send_batch
 from ingest_core.webhooks import new_secret
+
+log = structlog.get_logger("ingest_api.documents")
 
 CALLBACK_SECRET_HEADER = "Webhook-Secret"
 """The answer's header holding the secret an upload's ``callback_url`` deliveries are signed with."""
@@ -120,7 +124,7 @@ _UPLOAD_SCHEMA: dict[str, Any] = {
     summary="Upload one or more article files (multipart `files`, or a raw body with X-Filename)",
 )
 async def upload_documents(
-    request: Request, response: Response, services: ServicesDep, scope: ScopeDep
+    request: Request, response: Response, background: BackgroundTasks, services: ServicesDep, scope: ScopeDep
 ) -> JobView:
     settings = services.settings
     if services.broker is not None:  # before reading the body: a full queue costs the client nothing
@@ -140,7 +144,7 @@ async def upload_documents(
         )
     try:
         form = dataclasses.replace(form, collection=scope.internal(form.collection))
-        job, callback_secret = await run_in_threadpool(
+        job, callback_secret, sent = await run_in_threadpool(
             _accept, services, scope, files, form, request.headers.get("idempotency-key")
         )
     finally:
@@ -150,16 +154,29 @@ async def upload_documents(
     if callback_secret:
         response.headers[CALLBACK_SECRET_HEADER] = callback_secret
     response.headers["Location"] = f"/v1/jobs/{job.id}"
+    if sent:
+        # After the answer: until then the batches count as registered, which only means a
+        # watchdog might send one again after dispatch_grace_seconds (harmless, never lost).
+        background.add_task(_mark_sent, services, sent)
     return job
+
+
+def _mark_sent(services: ServicesDep, batch_ids: list[str]) -> None:
+    """Tells the watchdog the batches are in the broker; Redis away only means it may resend."""
+    try:
+        services.jobs.mark_sent(batch_ids, time.time() + services.settings.sent_timeout_seconds)
+    except redis.RedisError:
+        log.warning("upload.mark_sent_failed", batches=len(batch_ids), exc_info=True)
 
 
 def _accept(
     services: ServicesDep, scope: TenantScope, files: list[IncomingFile], form: FormMeta, idem_key: str | None
-) -> tuple[JobView, str | None]:
+) -> tuple[JobView, str | None, list[str]]:
     """Hash, de-duplicate the request, store, register, enqueue: in that order.
 
     ``form.collection`` is the internal name; the answer shows the tenant's own. With a
-    ``callback_url`` (checked first), also the secret its webhook is signed with.
+    ``callback_url`` (checked first), also the secret its webhook is signed with; and the ids
+    of the batches sent, to be marked sent.
     """
     jobs = services.jobs
     tenant = scope.principal.tenant
@@ -185,10 +202,10 @@ def _accept(
             if view is not None:
                 own = scope.own_job(view)
                 earlier = jobs.callback(existing)
-                return own, earlier[1] if earlier else None
+                return own, earlier[1] if earlier else None, []
     try:
-        view = _create_job(services, scope, files, form, job_id, callback)
-        return scope.own_job(view), callback[1] if callback else None
+        view, sent = _create_job(services, scope, files, form, job_id, callback)
+        return scope.own_job(view), callback[1] if callback else None, sent
     except Exception:
         if idem_key:
             jobs.release_idempotency_key(idem_key, tenant=tenant)
@@ -202,8 +219,9 @@ def _create_job(  # noqa: PLR0917
     form: FormMeta,
     job_id: str,
     callback: tuple[str, str] | None = None,
-) -> JobView:
-    """Stores each file once, registers the job with its batches (the outbox), then sends them.
+) -> tuple[JobView, list[str]]:
+    """Stores each file once, registers the job with its batches (the outbox), then sends them;
+    returns the job as registered and the ids of the batches sent.
 
     A crash after registering loses nothing: the workers' watchdog sends any batch still
     pending after ``dispatch_grace_seconds``.
@@ -234,9 +252,8 @@ def _create_job(  # noqa: PLR0917
     with celery.producer_or_acquire() as producer:
         for batch in batches:
             send_batch(celery, batch, settings, producer=producer)
-    jobs.mark_sent([b.batch_id for b in batches], time.time() + settings.sent_timeout_seconds)
     DOCUMENTS_ACCEPTED.inc(len(to_process))
-    return view  # as registered: a worker may have moved it on already
+    return view, [b.batch_id for b in batches]  # as registered: a worker may have moved it on already
 
 
 async def _read_multipart(
