@@ -30,9 +30,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 import redis
+from typing_extensions import Unpack
 
 from ingest_core.ids import new_id, ulid_ms
 from ingest_core.keys import DEFAULT_TENANT, RedisKeys, job_summary_key
@@ -299,6 +300,15 @@ class DocOutcome:
     duplicate_of: str | None = None
     similarity: float | None = None
     error: str | None = None
+
+
+class JobPage(TypedDict, total=False):
+    """Which of a job's documents a read returns: none, all (no ``limit``), or one page."""
+
+    with_documents: bool
+    limit: int | None
+    cursor: str | None
+    status: DocStatus | None
 
 
 @dataclass(frozen=True)
@@ -651,39 +661,23 @@ class JobStore:
         url, secret = self.redis.hmget(self.keys.job(job_id), ["callback_url", "callback_secret"])
         return (url.decode(), secret.decode()) if url and secret else None
 
-    def get_job(
-        self,
-        job_id: str,
-        *,
-        with_documents: bool = True,
-        limit: int | None = None,
-        cursor: str | None = None,
-        status: DocStatus | None = None,
-    ) -> JobView | None:
+    def get_job(self, job_id: str, **page: Unpack[JobPage]) -> JobView | None:
         """The job and one page of its documents (all of them when ``limit`` is None)."""
-        found = self.get_versioned_job(
-            job_id, with_documents=with_documents, limit=limit, cursor=cursor, status=status
-        )
+        found = self.get_versioned_job(job_id, **page)
         return found[0] if found else None
 
-    def get_versioned_job(
-        self,
-        job_id: str,
-        *,
-        with_documents: bool = True,
-        limit: int | None = None,
-        cursor: str | None = None,
-        status: DocStatus | None = None,
-    ) -> tuple[JobView, int] | None:
+    def get_versioned_job(self, job_id: str, **page: Unpack[JobPage]) -> tuple[JobView, int] | None:
         """``get_job`` with the job's version, which every change raises, read in the same step
         (a long-poll compares it to see whether to answer)."""
         raw = self.redis.hgetall(self.keys.job(job_id))
         if not raw:
             return None
         job = {k.decode(): v.decode() for k, v in raw.items()}
-        page = DocumentPage([], None)
-        if with_documents:
-            page = self.documents(job_id, limit=limit, cursor=cursor, status=status)
+        documents = DocumentPage([], None)
+        if page.get("with_documents", True):
+            documents = self.documents(
+                job_id, limit=page.get("limit"), cursor=page.get("cursor"), status=page.get("status")
+            )
         counts = JobCounts(total=int(job["total"]), **{n: int(job.get(n, 0)) for n in _STATE_FIELDS})
         view = JobView(
             id=job["id"],
@@ -692,8 +686,8 @@ class JobStore:
             created_at=datetime.fromisoformat(job["created_at"]),
             updated_at=datetime.fromisoformat(job["updated_at"]),
             counts=counts,
-            documents=page.documents,
-            next_cursor=page.next_cursor,
+            documents=documents.documents,
+            next_cursor=documents.next_cursor,
         )
         return view, int(job.get("version", 0))
 

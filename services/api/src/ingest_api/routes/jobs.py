@@ -66,21 +66,6 @@ def _read(
     return scope.own_job(job), version
 
 
-async def _load(
-    services: ServicesDep,
-    scope: TenantScope,
-    job_id: str,
-    *,
-    limit: int | None = None,
-    cursor: str | None = None,
-    status: DocStatus | None = None,
-) -> JobView:
-    job, _ = await run_in_threadpool(
-        lambda: _read(services, scope, job_id, limit=limit, cursor=cursor, status=status)
-    )
-    return job
-
-
 @router.get("", response_model=JobList, responses={200: json_example(JOB_LIST), **error_responses(400, 422)})
 async def list_all_jobs(  # noqa: PLR0917 (query parameters)
     services: ServicesDep,
@@ -159,7 +144,7 @@ async def get_job(  # noqa: PLR0917 (query parameters)
 )
 async def job_events(job_id: str, services: ServicesDep, scope: ScopeDep) -> StreamingResponse:
     """Server-Sent Events: one ``job`` event per change, the last when the job is finished."""
-    await _load(services, scope, job_id)
+    await run_in_threadpool(_read, services, scope, job_id)  # 404 before the stream starts
 
     async def stream() -> AsyncIterator[str]:
         last_version: int | None = -1
@@ -186,7 +171,7 @@ async def job_events(job_id: str, services: ServicesDep, scope: ScopeDep) -> Str
 async def cancel_job(job_id: str, services: ServicesDep, scope: ScopeDep) -> JobView:
     """Cancels documents no worker has started; finished jobs are returned unchanged."""
     # Whose job it is first: another tenant's is 404 and stays as it is.
-    await _load(services, scope, job_id, limit=1)
+    await run_in_threadpool(lambda: _read(services, scope, job_id, limit=1))
     job = await run_in_threadpool(services.jobs.cancel, job_id)
     if job is None:
         raise _no_job(job_id)
