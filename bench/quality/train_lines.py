@@ -424,8 +424,8 @@ def main() -> None:
         f"threshold {threshold:+.2f}, switch cost {switch_cost:.1f}"
     )
     print(summary)
-    final = _with_settings(train(pages, kind=args.model, stack=args.stack), threshold, switch_cost)
-    if not args.no_write:
+    if not args.no_write:  # the shipped model: all pages (skipped when only the CV figure is wanted)
+        final = _with_settings(train(pages, kind=args.model, stack=args.stack), threshold, switch_cost)
         MODEL_PATH.write_text(json.dumps(final.to_dict(), separators=(",", ":")) + "\n")
         write_section(
             "\n".join(

@@ -255,3 +255,109 @@ def test_a_short_closing_sentence_after_the_article_is_kept_a_prompt_to_the_read
         keep = np.array([True, False])
         _prose_beside_body(keep, features, layout.lines)
         assert keep.tolist() == [True, kept], closing
+
+
+def _runs_page() -> tuple[list[str], np.ndarray]:
+    """An article of three paragraphs, a bio under "About the author", and far below, a teaser."""
+    second = (
+        "Members of the council said the new budget would fund schools and repair roads across the city, "
+        "and that housing costs would be reviewed again when the spring figures arrive."
+    )
+    bio = (
+        "Jane Doe is a senior reporter at Example News who writes about farming and the weather. "
+        "She joined the paper in 2015 after ten years at a regional radio station."
+    )
+    teaser = (
+        "The football club won the cup final after a dramatic penalty shootout in the rain on Saturday "
+        "evening, its first trophy in twenty years."
+    )
+    filler = "\n".join(f"Menu item {k}" for k in range(6))
+    text = f"Council approves budget\n\n{ENGLISH}\n\n{second}\n\n{ENGLISH}\n\nAbout the author\n\n{bio}\n\n"
+    text += f"{filler}\n\n{teaser}\n"
+    layout = segment(text)
+    features, _ = line_features(layout.lines, stoplist("en") or frozenset(), headline=0)
+    return [line.text for line in layout.lines], features
+
+
+def test_the_main_prose_run_is_the_one_with_most_prose_and_others_rank_below_it() -> None:
+    texts, features = _runs_page()
+    article, bio, teaser = 1, texts.index("About the author") + 1, len(texts) - 1
+    in_main, rank = _column(features, "in_main_run"), _column(features, "run_rank")
+    assert in_main[article] == 1.0 and in_main[article + 2] == 1.0
+    assert in_main[teaser] == 0.0 and rank[teaser] > 0.0  # a run of its own, smaller than the article
+    assert _column(features, "run_share")[article] > _column(features, "run_share")[teaser]
+    assert (
+        _column(features, "after_main_run")[teaser] == 1.0
+        and _column(features, "after_main_run")[article] == 0
+    )
+    assert (
+        _column(features, "main_run_lines")[teaser] > 0.0
+        and _column(features, "main_run_lines")[article] == 0
+    )
+    assert _column(features, "main_run_chars")[teaser] > 0.0
+    assert rank[texts.index("Menu item 0")] == 1.0  # outside every run
+    assert _column(features, "bio_cue")[bio] == 1.0 and _column(features, "bio_cue")[article] == 0.0
+
+
+def test_a_teaser_shares_no_words_with_the_main_run_and_a_section_heading_counts_down() -> None:
+    texts, features = _runs_page()
+    article, teaser = 2, len(texts) - 1
+    overlap = _column(features, "main_overlap")
+    assert overlap[article] > 0.3  # "council", "budget", "schools" ... in the other paragraphs
+    assert overlap[teaser] == 0.0 and _column(features, "run_main_overlap")[teaser] == 0.0
+    since = _column(features, "since_section_head")
+    head = texts.index("About the author")
+    assert since[head] == 0.0 and 0.0 < since[head + 1] < since[head + 2]
+    assert since[article] == 1.6  # no heading above the article
+
+
+def test_lines_above_the_repeated_headline_are_marked_as_before_it() -> None:
+    layout = segment(
+        f"Council approves budget | Example News\n\nHome\n\nCouncil approves budget\n\n{ENGLISH}\n"
+    )
+    features, _ = line_features(layout.lines, stoplist("en") or frozenset(), headline=2)
+    assert _column(features, "before_headline") == [1.0, 1.0, 0.0, 0.0]
+
+
+class _KeepsOnly:
+    """A stand-in model that keeps the given line indexes only."""
+
+    def __init__(self, *kept: int) -> None:
+        self.kept = kept
+
+    def decide(self, features: np.ndarray) -> np.ndarray:
+        keep = np.zeros(features.shape[0], dtype=bool)
+        keep[list(self.kept)] = True
+        return keep
+
+
+def _bengali_page() -> str:
+    body = (
+        "কুষ্টিয়া-১ আসনের সংসদ সদস্যের ফুপাতো ভাইকে শনিবার সকালে নিজ বাড়ির সামনে কুপিয়ে হত্যা করা হয়েছে বলে "
+        "পুলিশ জানিয়েছে। স্থানীয়রা জানান, হামলাকারীরা মোটরসাইকেলে এসে তাকে ঘিরে ফেলে।"
+    )
+    menu = "\n".join(["বাংলাদেশ", "রাজনীতি", "খেলা", "বিনোদন", "ভিডিও", "ENGLISH"] * 3)
+    return f"{menu}\n\nবৃটেনে আমরা প্রথম, আমরাই শীর্ষে\n\n{body}\n\n{menu}\n"
+
+
+def test_a_page_whose_model_keeps_only_a_header_line_keeps_its_prose_instead() -> None:
+    """Bengali sentences end in a danda ("।"); the slogan the model kept is no body on its own."""
+    from ingest_worker.pipeline.text.classify import classify
+    from ingest_worker.pipeline.text.segment import BODY
+
+    layout = segment(_bengali_page())
+    slogan = [line.text for line in layout.lines].index("বৃটেনে আমরা প্রথম, আমরাই শীর্ষে")
+    classify(layout, model=_KeepsOnly(slogan))  # type: ignore[arg-type]
+    assert [line.text for line in layout.lines if line.kind == BODY] == [layout.lines[slogan + 1].text]
+    assert layout.lines[slogan + 1].text.endswith("ফেলে।")
+
+
+def test_a_page_whose_model_keeps_only_a_header_line_above_a_bare_menu_is_still_rejected() -> None:
+    from ingest_worker.pipeline.text.classify import classify
+    from ingest_worker.pipeline.text.segment import BODY
+
+    menu = "\n".join(["Home", "News", "Sport", "Business", "Culture", "Weather", "Videos"] * 5)
+    layout = segment(f"{menu}\n\nFirst in Britain, first in news\n\n{menu}\n")
+    slogan = [line.text for line in layout.lines].index("First in Britain, first in news")
+    classify(layout, model=_KeepsOnly(slogan))  # type: ignore[arg-type]
+    assert not [line for line in layout.lines if line.kind == BODY]

@@ -45,7 +45,8 @@ _ADDRESS = BASE_NAMES.index("reader_address")
 KEEP_CLOSING = True
 #: ... and has at least this many words ("The army has yet to comment.").
 CLOSING_WORDS = 4
-_FULL_STOP = tuple(".!?…。！？")
+#: Sentence ends, the danda of Bengali and Devanagari scripts included.
+_FULL_STOP = tuple(".!?…。！？।॥")
 #: What ends the header above the body: a sentence's end, or a lead-in's colon or comma.
 _LEAD_IN = (*_FULL_STOP, ":", ",", "：", "，")
 _CLOSING_QUOTES = "“”\"'»«„"
@@ -123,8 +124,9 @@ def classify(
         found = keep.any()
         keep = np.array(judge_short(lines, cues, keep.tolist()), dtype=bool)
     if not short or found:
-        if not short and not keep.any():
-            # nothing reads like an article in context (a one-paragraph upload): keep its long prose
+        if not short and not _survives_header(keep, lines):
+            # nothing reads like an article in context (a one-paragraph upload), or only header
+            # lines above no body (a slogan, a headline): keep its long prose
             keep = features[:, _LONG_PROSE] > 0
             keep |= np.array(
                 [len(line.text) >= SHORT_CHARS and line.text.endswith(_FULL_STOP) for line in lines]
@@ -194,6 +196,15 @@ def _closing_sentence(text: str, row: FloatArray) -> bool:
         and row[_DENSITY] >= 0.3
         and row[_ADDRESS] == 0
     )
+
+
+def _survives_header(keep: npt.NDArray[np.bool_], lines: Sequence[Line]) -> bool:
+    """Whether any kept line is left once the header above the body has gone to the metadata."""
+    if not keep.any():
+        return False
+    probe = keep.copy()
+    _header_above_body(probe, lines)
+    return bool(probe.any())
 
 
 def _header_above_body(keep: npt.NDArray[np.bool_], lines: Sequence[Line]) -> None:

@@ -14,14 +14,23 @@ another story's teaser) reads like the article; what gives it away is whom it ad
 ("you", "our", "Sie", "vous"), what it talks about (subscriptions, clicks, the site by name)
 and that its words are not the article's: the share of a line's topic words the page's other
 prose lines use, and the share the page title uses.
+
+Where a line stands on the page says the rest: prose lines a few lines apart form runs, and
+the run with the most prose is the main one, the article's body on most pages. A line's run
+(its share of the page's prose, its rank), its distance to the main run in lines and in
+characters, the share of its words the main run uses (a teaser for another story shares few),
+the lines since a section heading ("Related", "About the author", "Mehr zum Thema") and a
+bio's wording ("is a reporter", "writes about", "ist Redakteurin") are cheap to measure.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from itertools import chain
 from operator import itemgetter
 
 import numpy as np
@@ -93,6 +102,21 @@ _BULLET_CHARS = frozenset(_BULLET)
 CUE_REASONS: tuple[str, ...] = ("navigation", *dict.fromkeys(reason for reason, _ in CUES))
 _CUE_INDEX = {reason: i for i, reason in enumerate(CUE_REASONS)}
 
+#: Where a line stands to the page's runs of prose (consecutive prose lines, short gaps allowed),
+#: above all to the main run (the one with the most prose), and whose words it shares.
+RUN_NAMES: tuple[str, ...] = (
+    "run_share",
+    "run_rank",
+    "in_main_run",
+    "main_run_lines",
+    "main_run_chars",
+    "after_main_run",
+    "main_overlap",
+    "run_main_overlap",
+    "since_section_head",
+    "bio_cue",
+    "before_headline",
+)
 BASE_NAMES: tuple[str, ...] = (
     "log_chars",
     "log_words",
@@ -128,9 +152,11 @@ BASE_NAMES: tuple[str, ...] = (
     "names_site",
     "topic_overlap",
     "title_overlap",
+    *RUN_NAMES,
     *(f"cue_{reason}" for reason in CUE_REASONS),
 )
 _N_BASE = len(BASE_NAMES)
+_RUN = BASE_NAMES.index(RUN_NAMES[0])
 _CUE_BASE = BASE_NAMES.index("cue_navigation")
 #: Base columns whose neighbourhood averages are context features.
 CONTEXT_COLUMNS: tuple[str, ...] = (
@@ -301,8 +327,10 @@ def base_features(
     rows[:, 22] = np.where(words > 0, np.minimum(letters / safe_words, 20.0) / 10, 0.0)
     rows[:, 23] = (effective >= 200) & (density >= 0.25)
     rows[:, 24] = effective < 40
+    before_headline: FloatArray | None = None
     if headline is not None:
         index = np.fromiter((line.index for line in lines), dtype=np.float64, count=n)
+        before_headline = (index < headline).astype(np.float64)
         after = index > headline
         rows[:, 25] = after
         rows[:, 26] = np.where(after, np.log1p(np.maximum(index - headline, 0.0)) / 5, 0.0)
@@ -313,7 +341,17 @@ def base_features(
         rows[:, 29] = (address + _match_counts(_FORMAL_YOU, scans, np.arange(n))) / safe_words
         rows[:, 30] = np.minimum(_match_counts(_PROMO, scans, np.arange(n), lower=True), 5) / 5
         rows[:, 31] = _names_site(lines)
-        rows[:, 32], rows[:, 33] = _topic_overlap(lines, content, (effective >= 100) & (density >= 0.2))
+        prose = (effective >= 100) & (density >= 0.2)
+        runs = _prose_runs(prose, lengths)
+        rows[:, 32], rows[:, 33], main_overlap = _topic_overlap(lines, content, prose, runs[0] == runs[4])
+        rows[:, _RUN : _RUN + len(RUN_NAMES)] = _run_features(
+            runs,
+            prose=prose,
+            lengths=lengths,
+            main_overlap=main_overlap,
+            scans=scans,
+            headline_at=before_headline,
+        )
     for i, cue in enumerate(cues):
         if cue is not None:
             rows[i, _CUE_BASE + _CUE_INDEX[cue]] = 1.0
@@ -325,28 +363,160 @@ TOPIC_WORD = 4
 
 
 def _topic_overlap(
-    lines: Sequence[Line], content: list[frozenset[str]], prose: npt.NDArray[np.bool_]
-) -> tuple[FloatArray, FloatArray]:
-    """Per line, the share of its topic words the page's other prose lines use, and the title's share.
+    lines: Sequence[Line],
+    content: list[frozenset[str]],
+    prose: npt.NDArray[np.bool_],
+    main: npt.NDArray[np.bool_],
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per line, the share of its topic words the page's other prose lines use, the title's share,
+    and the share the main run's other prose lines use.
 
     An article's sentences keep to its topic; a disclaimer, a bio or another story's teaser
-    beside it mostly do not, however well-formed they are.
+    beside it mostly do not, however well-formed they are. The main run's words are the
+    article's alone: a page of teasers shares words across the page, not with the story.
     """
     n = len(lines)
-    topic, title = np.zeros(n), np.zeros(n)
-    counts: dict[str, int] = {}
-    for i in np.flatnonzero(prose).tolist():
-        for word in content[i]:
-            counts[word] = counts.get(word, 0) + 1
+    topic, title, in_main = np.zeros(n), np.zeros(n), np.zeros(n)
+    main_prose = prose & main
+    # a word counts when another prose line uses it: any prose line's word for a line that is not
+    # prose itself, a word of two prose lines for one that is (set operations, no per-word loop)
+    used, twice = _seen(content, prose)
+    main_used, main_twice = _seen(content, main_prose)
     heading = content[0] if n and lines[0].index == 0 else frozenset()
     for i, words in enumerate(content):
         if not words:
             continue
-        own = 1 if prose[i] else 0
-        topic[i] = sum(counts.get(word, 0) > own for word in words) / len(words)
+        size = len(words)
+        topic[i] = len(words & (twice if prose[i] else used)) / size
+        in_main[i] = len(words & (main_twice if main_prose[i] else main_used)) / size
         if heading and i:
-            title[i] = len(words & heading) / len(words)
-    return topic, title
+            title[i] = len(words & heading) / size
+    return topic, title, in_main
+
+
+def _seen(content: list[frozenset[str]], which: npt.NDArray[np.bool_]) -> tuple[set[str], set[str]]:
+    """The words of the ``which`` lines, and those that two or more of them use."""
+    counts = Counter(chain.from_iterable(content[i] for i in np.flatnonzero(which).tolist()))
+    return set(counts), {word for word, count in counts.items() if count > 1}
+
+
+#: Prose lines at most this many lines apart belong to one run (a subheading or a caption between).
+RUN_GAP = 3
+#: A short line that heads a section of other content: "Related", "More from ...", "About the author".
+SECTION_HEAD_CHARS = 60
+_SECTION_HEAD = re.compile(
+    r"\x00(?:related|more (?:from|on|in|about|stories|news|articles|like this)"
+    r"|about (?:the )?author|(?:the )?authors?$|read (?:more|next|also)|recommended|popular|trending"
+    r"|latest|top stories|you (?:may|might)"
+    r"|editor'?s? picks?|also on|don't miss|further reading|weitere|mehr (?:zum|aus|von|zu|news|artikel)"
+    r"|auch interessant|das könnte|über (?:den|die) autor|zum autor|zur autorin|meistgelesen|neueste"
+    r"|aktuelle|top-?themen|lesen sie|à lire|a lire|sur le même sujet|les plus lus|autres articles"
+    r"|à propos de l'auteur"
+    r"|dans la même rubrique|relacionad|más (?:noticias|leídas|de)|sobre el autor|lo más|te puede"
+    r"|correlati|leggi anche|potrebbe|più lett|l'autore|altri articoli|powiązane|czytaj|najpopularniejsze"
+    r"|o autorze|gerelateerd|lees ook|meer (?:nieuws|over))"
+)
+#: What an author's bio says of its subject ("is a reporter", "writes about", "joined ... in 2019").
+_BIO = re.compile(
+    r"\b(?:(?:is|was) an? (?:[\w-]+ ){0,3}(?:reporter|writer|journalist|correspondent|editor|columnist"
+    r"|contributor|author|freelancer|blogger|photographer|producer|analyst)"
+    r"|(?:writes|wrote|reports|reported) (?:about|for|on)\b|covers? (?:[\w-]+ ){1,3}for\b"
+    r"|joined (?:[\w-]+ ){1,5}in (?:19|20)\d\d|is the author of"
+    r"|author of (?:the |a |several )?(?:\w+ )?(?:books?|novels?)"
+    r"|follow (?:him|her|them) on|(?:e-?mail|reach|contact) (?:him|her|them) at|lives in (?:[\w-]+ ){1,3}with"
+    r"|ist (?:[\w-]+ ){0,3}(?:redakteur|journalist|autor|korrespondent|volontär|reporter|kolumnist)"
+    r"|schreibt (?:für|über|seit)"
+    r"|arbeitet (?:seit (?:[\w-]+ ){0,3})?als (?:[\w-]+ ){0,2}(?:redakteur|journalist|autor)"
+    r"|est (?:[\w-]+ ){0,2}(?:journaliste|rédact|correspondant|chroniqueu|auteur|autrice)"
+    r"|es (?:[\w-]+ ){0,2}(?:periodista|redactor|corresponsal|columnista|escritor)"
+    r"|è (?:[\w-]+ ){0,2}(?:giornalista|redattore|redattrice|scrittore|scrittrice|corrispondente)"
+    r"|jest (?:[\w-]+ ){0,2}(?:dziennikar|redaktor|publicyst|autor|reporter)"
+    r"|(?:is|are) (?:a )?(?:freelance|staff|senior|contributing) )"
+)
+
+
+def _starts_with(pattern: re.Pattern[str], picked: list[str]) -> npt.NDArray[np.bool_]:
+    """Which lines ``pattern`` (led by a NUL) matches at their start, lower-cased: one pass over them
+    joined, a NUL before each, so that the pattern starts with a literal ``re`` scans for quickly."""
+    joined = ("\x00" + "\x00".join(picked)).lower()
+    out = np.zeros(len(picked), dtype=bool)
+    found = [m.start() for m in pattern.finditer(joined)]  # offsets of the NUL before a line
+    if found:
+        starts = np.cumsum([0, *(len(s) + 1 for s in picked[:-1])])
+        out[np.searchsorted(starts, found, side="left")] = True
+    return out
+
+
+def _prose_runs(
+    prose: npt.NDArray[np.bool_], lengths: FloatArray
+) -> tuple[npt.NDArray[np.intp], FloatArray, npt.NDArray[np.intp], npt.NDArray[np.intp], int]:
+    """Per line, the run of prose it lies in (-1: none); each run's characters, first and last line;
+    and which run is the main one (most characters of prose)."""
+    n = prose.shape[0]
+    idx = np.flatnonzero(prose)
+    run_of = np.full(n, -1, dtype=np.intp)
+    if idx.shape[0] == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return run_of, np.zeros(0), empty, empty, -1
+    cut = np.flatnonzero(np.diff(idx) > RUN_GAP) + 1
+    first_i = np.concatenate(([0], cut))
+    last_i = np.concatenate((cut, [idx.shape[0]])) - 1
+    start, end = idx[first_i], idx[last_i]
+    mass: FloatArray = np.add.reduceat(lengths[idx], first_i)
+    candidate = np.searchsorted(start, np.arange(n), side="right") - 1
+    inside = (candidate >= 0) & (np.arange(n) <= end[np.maximum(candidate, 0)])
+    run_of[inside] = candidate[inside]
+    return run_of, mass, start, end, int(mass.argmax())
+
+
+def _run_features(
+    runs: tuple[npt.NDArray[np.intp], FloatArray, npt.NDArray[np.intp], npt.NDArray[np.intp], int],
+    *,
+    prose: npt.NDArray[np.bool_],
+    lengths: FloatArray,
+    main_overlap: FloatArray,
+    scans: Sequence[str],
+    headline_at: FloatArray | None,
+) -> FloatArray:
+    """``RUN_NAMES`` columns: the line's run and its standing, the main run's distance and words,
+    lines since a section heading, bio wording, and whether the line comes before the headline."""
+    run_of, mass, start, end, main = runs
+    n = run_of.shape[0]
+    out = np.zeros((n, len(RUN_NAMES)))
+    at = np.arange(n)
+    inside = run_of >= 0
+    if main >= 0:
+        rank = np.empty(mass.shape[0], dtype=np.intp)
+        rank[np.argsort(-mass, kind="stable")] = np.arange(mass.shape[0])
+        safe = np.maximum(run_of, 0)
+        out[:, 0] = np.where(inside, mass[safe] / mass.sum(), 0.0)
+        out[:, 1] = np.where(inside, np.minimum(rank[safe], 4) / 4, 1.0)
+        first, last = int(start[main]), int(end[main])
+        out[:, 2] = run_of == main
+        out[:, 3] = np.log1p(np.maximum(np.maximum(first - at, at - last), 0)) / 5
+        cum = np.concatenate(([0.0], np.cumsum(lengths)))  # cum[k]: characters of lines before k
+        between = np.where(
+            at < first, cum[first] - cum[at + 1], np.where(at > last, cum[at] - cum[last + 1], 0.0)
+        )
+        out[:, 4] = np.log1p(between) / 10
+        out[:, 5] = at > last
+        # each run's mean overlap with the main run's words, over its prose lines
+        members = np.flatnonzero(prose & inside)
+        sums = np.bincount(run_of[members], weights=main_overlap[members], minlength=mass.shape[0])
+        sizes = np.bincount(run_of[members], minlength=mass.shape[0])
+        run_mean = sums / np.maximum(sizes, 1)
+        out[:, 7] = np.where(inside, run_mean[safe], main_overlap)
+    out[:, 6] = main_overlap
+    short = np.flatnonzero(lengths <= SECTION_HEAD_CHARS)
+    heads = np.zeros(n, dtype=bool)
+    if short.shape[0]:
+        heads[short] = _starts_with(_SECTION_HEAD, [scans[i] for i in short.tolist()])
+    since, _ = _gaps(heads)
+    out[:, 8] = since
+    out[:, 9] = _match_counts(_BIO, scans, at, lower=True) > 0
+    if headline_at is not None:
+        out[:, 10] = headline_at
+    return out
 
 
 def site_name(title: str) -> str | None:

@@ -43,9 +43,9 @@ FURNITURE_CHARS = 300
 
 _DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_FULL_STOP = tuple(".!?…。！？")
+_FULL_STOP = tuple(".!?…。！？।॥")  # the danda ends Bengali and Hindi sentences
 _CLOSING = "“”\"'»«„)"
-_SENTENCE_BREAK = re.compile(r"[.!?…][\"”»’)]?\s+(?=[^\W\d_])|[。！？]")
+_SENTENCE_BREAK = re.compile(r"[.!?…][\"”»’)]?\s+(?=[^\W\d_])|[。！？।]")
 # What pages that are not articles say: consent walls, sign-in forms, error and paywall pages.
 # Run on case-folded text: IGNORECASE costs several times more per line.
 _NOT_ARTICLE = re.compile(
