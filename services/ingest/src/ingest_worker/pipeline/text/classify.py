@@ -25,7 +25,7 @@ from ingest_worker.pipeline.text.features import (
     line_features,
 )
 from ingest_worker.pipeline.text.model import LineModel, load_model
-from ingest_worker.pipeline.text.segment import BODY, BOILERPLATE, UNSURE, Layout, Line
+from ingest_worker.pipeline.text.segment import BODY, BOILERPLATE, SENTENCE_ENDS, UNSURE, Layout, Line
 from ingest_worker.pipeline.text.shortdoc import is_short, judge_short
 from ingest_worker.pipeline.text.stopwords import stoplist, stoplist_from_document, tokens_for_stoplist
 
@@ -45,10 +45,8 @@ _ADDRESS = BASE_NAMES.index("reader_address")
 KEEP_CLOSING = True
 #: ... and has at least this many words ("The army has yet to comment.").
 CLOSING_WORDS = 4
-#: Sentence ends, the danda of Bengali and Devanagari scripts included.
-_FULL_STOP = tuple(".!?…。！？।॥")
 #: What ends the header above the body: a sentence's end, or a lead-in's colon or comma.
-_LEAD_IN = (*_FULL_STOP, ":", ",", "：", "，")
+_LEAD_IN = (*SENTENCE_ENDS, ":", ",", "：", "，")
 _CLOSING_QUOTES = "“”\"'»«„"
 #: Kept lines at most this long are checked for a caption's credit or a teaser's lead-in.
 MARKED_CHARS = 300
@@ -129,7 +127,7 @@ def classify(
             # lines above no body (a slogan, a headline): keep its long prose
             keep = features[:, _LONG_PROSE] > 0
             keep |= np.array(
-                [len(line.text) >= SHORT_CHARS and line.text.endswith(_FULL_STOP) for line in lines]
+                [len(line.text) >= SHORT_CHARS and line.text.endswith(SENTENCE_ENDS) for line in lines]
             )
         if not short and not keep.any() and len(lines) <= JUDGE_LINES:
             # still nothing: a long table or list of figures is judged line by line, as a short one
@@ -181,7 +179,7 @@ def _prose_beside_body(keep: npt.NDArray[np.bool_], features: FloatArray, lines:
             continue
         if features[i, _DENSITY] < 0.3 or len(lines[i].text) < 100:
             continue
-        if not lines[i].text.endswith(_FULL_STOP):
+        if not lines[i].text.endswith(SENTENCE_ENDS):
             continue
         if (i > 0 and keep[i - 1]) or (i + 1 < len(lines) and keep[i + 1]):
             keep[i] = True
@@ -191,7 +189,7 @@ def _closing_sentence(text: str, row: FloatArray) -> bool:
     """A short whole sentence that speaks neither to the reader nor for the site."""
     return (
         len(text) < 100
-        and text.endswith(_FULL_STOP)
+        and text.endswith(SENTENCE_ENDS)
         and len(text.split()) >= CLOSING_WORDS
         and row[_DENSITY] >= 0.3
         and row[_ADDRESS] == 0

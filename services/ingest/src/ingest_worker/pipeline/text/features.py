@@ -46,7 +46,7 @@ from ingest_worker.pipeline.text.cues import (
     PHOTO_CREDIT_WORDS,
 )
 from ingest_worker.pipeline.text.dates import MAX_DATE_LINE, looks_like_date
-from ingest_worker.pipeline.text.segment import SCAN_CHARS, Line
+from ingest_worker.pipeline.text.segment import SCAN_CHARS, SENTENCE_ENDS, Line
 from ingest_worker.pipeline.text.stopwords import universal_stoplist
 from ingest_worker.pipeline.words import code_points
 
@@ -60,9 +60,9 @@ _LINKISH = re.compile(r"https?:|www\.|@|\.(?:com|org|net|de|fr|uk)\b", re.IGNORE
 #: _LINKISH for text put through ``str.lower`` (when that keeps every offset): the same matches
 #: three times faster; "ſ" is the one character IGNORECASE adds to these letters that lower() keeps.
 _LINKISH_LOWER = re.compile(r"http[sſ]?:|www\.|@|\.(?:com|org|net|de|fr|uk)\b")
-_FULL_STOP = tuple(".!?…。！？")
-#: Line-end and line-start classes as sets of single characters: one lookup per line.
-_FULL_STOP_CHARS = frozenset(_FULL_STOP)
+#: Line-end and line-start classes as sets of single characters: one lookup per line. The
+#: model was trained on sentence ends without the danda, so its feature leaves it out.
+_FULL_STOP_CHARS = frozenset(SENTENCE_ENDS) - {"।", "॥"}
 _PREFIX = itemgetter(slice(0, 4))  # a token's 4-letter prefix, as the cue and credit lists key them
 #: PHOTO_CREDIT without IGNORECASE, for lower-cased text: several times cheaper per line.
 _PHOTO_CREDIT_LOWER = re.compile(PHOTO_CREDIT.pattern)

@@ -44,6 +44,8 @@ _NEWLINE, _CONTROL, _ODD_SPACE = 1, 2, 4
 BODY = "body"
 UNSURE = "unsure"
 BOILERPLATE = "boilerplate"
+#: What ends a sentence: Latin and CJK full stops, and the danda of Bengali and Devanagari.
+SENTENCE_ENDS = tuple(".!?…。！？।॥")
 TITLE = "title"
 DESCRIPTION = "description"
 BYLINE = "byline"

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 from ingest_worker.pipeline.text.cues import MENU_SEPARATORS, NAV_LINES
 from ingest_worker.pipeline.text.dates import looks_like_date
-from ingest_worker.pipeline.text.segment import Line
+from ingest_worker.pipeline.text.segment import SENTENCE_ENDS, Line
 
 #: A document of at most this many lines and characters is short: judged line by line.
 SHORT_DOC_LINES = 30
@@ -43,7 +43,6 @@ FURNITURE_CHARS = 300
 
 _DIGIT = re.compile(r"\d")
 _WORD = re.compile(r"[^\W\d_]{2,}")
-_FULL_STOP = tuple(".!?…。！？।॥")  # the danda ends Bengali and Hindi sentences
 _CLOSING = "“”\"'»«„)"
 _SENTENCE_BREAK = re.compile(r"[.!?…][\"”»’)]?\s+(?=[^\W\d_])|[。！？।]")
 # What pages that are not articles say: consent walls, sign-in forms, error and paywall pages.
@@ -90,7 +89,7 @@ def is_sentence(text: str) -> bool:
     end = text.rstrip(_CLOSING)
     if end.endswith(":"):
         return len(text.split()) >= 2
-    if not end.endswith(_FULL_STOP):
+    if not end.endswith(SENTENCE_ENDS):
         return False
     words = len(text.split())
     # scripts written without spaces (Chinese, Japanese) count characters instead
