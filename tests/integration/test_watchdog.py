@@ -17,7 +17,7 @@ from ingest_core.keys import RedisKeys, job_summary_key
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
 from ingest_core.tasks import BatchDocument, BatchMessage, Locator
-from ingest_worker.watchdog import SUMMARY_CHUNK, SUMMARY_HOLD_SECONDS, Watchdog
+from ingest_worker.watchdog import SUMMARY_CHUNK, SUMMARY_GRACE_SECONDS, SUMMARY_HOLD_SECONDS, Watchdog
 
 pytestmark = pytest.mark.integration
 
@@ -76,19 +76,21 @@ class _SummaryOutage(ObjectStore):
 
 
 def _finished_jobs(jobs: JobStore, n: int) -> list[str]:
-    """Jobs finished at upload (their one document refused), so their summaries are due now."""
+    """Jobs finished at upload (their one document refused) whose summaries no worker wrote."""
     return [
         jobs.create_job("default", [NewDocument("a.txt", rejected_reason="empty file")]) for _ in range(n)
     ]
 
 
-def test_finishing_a_job_only_queues_its_summary_and_the_watchdog_writes_every_due_one(
+def test_every_overdue_summary_is_written_by_one_sweep_in_chunks(
     jobs: JobStore, stack_settings: Settings, object_store: ObjectStore
 ) -> None:
     job_ids = _finished_jobs(jobs, SUMMARY_CHUNK + 3)  # more than one chunk of a sweep
-    assert not object_store.exists(job_summary_key(job_ids[0]))
+    watchdog = _watchdog(stack_settings, jobs, object_store, _Sender())
 
-    swept = _watchdog(stack_settings, jobs, object_store, _Sender()).sweep(time.time() + 1)
+    early = watchdog.sweep(time.time() + 1)  # within the grace: the finishing worker's to write
+    assert early.summaries == 0 and not object_store.exists(job_summary_key(job_ids[0]))
+    swept = watchdog.sweep(time.time() + SUMMARY_GRACE_SECONDS + 1)
 
     assert swept.summaries == len(job_ids)
     for job_id in (job_ids[0], job_ids[-1]):
@@ -102,7 +104,7 @@ def test_a_summary_whose_write_failed_is_held_then_written_by_a_later_sweep(
     jobs: JobStore, stack_settings: Settings, object_store: ObjectStore
 ) -> None:
     (job_id,) = _finished_jobs(jobs, 1)
-    now = time.time() + 1
+    now = time.time() + SUMMARY_GRACE_SECONDS + 1
     broken = _SummaryOutage(object_store.client, object_store.bucket)
 
     failed = _watchdog(stack_settings, jobs, broken, _Sender()).sweep(now)

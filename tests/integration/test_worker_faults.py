@@ -103,3 +103,35 @@ def test_a_lasting_error_that_is_no_outage_fails_the_documents_instead_of_loopin
     job = rt.jobs.get_job(msg.job_id)
     assert job is not None and job.status == "failed"
     assert "gave up after 2 attempts: ValueError" in (job.documents[0].error or "")
+
+
+class SummaryOutage(ObjectStore):
+    """The real bucket, but job summaries cannot be written (S3 fails just then)."""
+
+    def put(self, key: str, body: bytes, *, content_type: str = "application/json") -> None:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+
+def test_a_summary_that_could_not_be_written_reaches_the_bucket_through_the_watchdog(
+    stack_settings: Settings, object_store: ObjectStore, enqueue_directly: Callable[..., BatchMessage]
+) -> None:
+    from ingest_core.keys import job_summary_key
+    from ingest_worker.watchdog import Watchdog
+
+    rt = build_runtime(stack_settings)
+    rt.store = SummaryOutage(rt.store.client, rt.store.bucket)
+    msg = enqueue_directly(ARTICLE)
+    assert run_batch(msg, rt) == "done"  # the job finished; its summary write failed
+    assert not object_store.exists(job_summary_key(msg.job_id))
+    later = time.time() + 60
+    assert msg.job_id in rt.jobs.overdue_summaries(later)
+
+    class NoSender:
+        def send_task(self, name: str, args: Any = None, **options: Any) -> None:
+            raise AssertionError("nothing to resend")
+
+    quiet = stack_settings.model_copy(update={"export_compaction_enabled": False})
+    swept = Watchdog(quiet, NoSender(), rt.jobs, object_store).sweep(later)
+    assert swept.summaries >= 1
+    assert b'"status":"succeeded"' in object_store.get(job_summary_key(msg.job_id)).replace(b" ", b"")
+    assert msg.job_id not in rt.jobs.overdue_summaries(later)

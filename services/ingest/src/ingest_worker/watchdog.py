@@ -1,4 +1,4 @@
-"""The watchdog: sends again every batch whose work is gone, and writes finished jobs' summaries.
+"""The watchdog: sends again every batch whose work is gone, and writes overdue job summaries.
 
 Every worker runs one, in its main process. A batch falls due when the API registered it but
 died before sending it, when its worker stopped renewing its lease (killed, or cut off from
@@ -37,7 +37,10 @@ from ingest_worker.webhooks import WebhookDispatcher
 
 log = structlog.get_logger("ingest_worker.watchdog")
 
-#: A sweep takes due summaries in chunks of this many, and holds them this long: another
+#: The worker that finished a job writes its summary at once; a summary still unwritten this
+#: long after (S3 failed just then, or the worker died) is the watchdog's to write.
+SUMMARY_GRACE_SECONDS = 5.0
+#: A sweep takes overdue summaries in chunks of this many, and holds them this long: another
 #: watchdog leaves them alone meanwhile, and a failed write falls due again after it.
 SUMMARY_CHUNK = 100
 SUMMARY_HOLD_SECONDS = 30.0
@@ -89,10 +92,10 @@ class Watchdog:
         return Sweep(resent, self._write_summaries(now), self._daily_compaction(now))
 
     def _write_summaries(self, now: float) -> int:
-        """Every finished job's summary into the bucket, many at a time (finishing a job only
-        queues it, so a one-document upload's worker is free sooner)."""
+        """Overdue summaries into the bucket, many at a time, each taken by one watchdog only."""
         written = 0
-        while due := self.jobs.take_due_summaries(now, now + SUMMARY_HOLD_SECONDS, SUMMARY_CHUNK):
+        cutoff = now - SUMMARY_GRACE_SECONDS
+        while due := self.jobs.take_due_summaries(cutoff, cutoff + SUMMARY_HOLD_SECONDS, SUMMARY_CHUNK):
             written += write_job_summaries(self.jobs, self.store, due, self.settings.job_retention_seconds)
             if len(due) < SUMMARY_CHUNK:
                 break
