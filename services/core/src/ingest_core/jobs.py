@@ -27,17 +27,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypedDict, cast
+from typing import Any, TypedDict, Unpack, cast
 
 import redis
-from typing_extensions import Unpack
 
 from ingest_core.ids import new_id, ulid_ms
 from ingest_core.keys import DEFAULT_TENANT, RedisKeys, job_summary_key
-from ingest_core.logs import get_logger
 from ingest_core.schema import (
     TERMINAL_JOB_STATUSES,
     DocStatus,
@@ -47,8 +44,6 @@ from ingest_core.schema import (
     JobView,
 )
 from ingest_core.storage import ObjectStore
-
-log = get_logger("ingest_core.jobs")
 
 _STATE_FIELDS = ("queued", "processing", "stored", "duplicate", "rejected", "failed")
 CHANGES_CHANNEL = "jobs:changed"  # under the key prefix; the message is the job id
@@ -797,25 +792,3 @@ def write_job_summary(jobs: JobStore, store: ObjectStore, job_id: str, retention
         return
     store.put(job_summary_key(job_id), job_summary_json(job))
     jobs.summary_written(job_id, retention_seconds)
-
-
-def write_job_summaries(
-    jobs: JobStore, store: ObjectStore, job_ids: Sequence[str], retention_seconds: int, *, threads: int = 8
-) -> int:
-    """Many jobs' summaries at once, their requests in parallel; returns how many were written.
-
-    One job's failed write is logged and leaves it queued; the others go on.
-    """
-
-    def write(job_id: str) -> bool:
-        try:
-            write_job_summary(jobs, store, job_id, retention_seconds)
-        except Exception:
-            log.warning("job.summary_deferred", job_id=job_id, exc_info=True)
-            return False
-        return True
-
-    if len(job_ids) <= 1:
-        return sum(write(job_id) for job_id in job_ids)
-    with ThreadPoolExecutor(max_workers=min(threads, len(job_ids))) as pool:
-        return sum(pool.map(write, job_ids))

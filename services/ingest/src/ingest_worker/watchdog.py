@@ -27,7 +27,7 @@ import redis
 import structlog
 from pydantic import ValidationError
 
-from ingest_core.jobs import JobStore, write_job_summaries
+from ingest_core.jobs import JobStore, write_job_summary
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
 from ingest_core.tasks import QUEUE, BatchMessage, TaskSender, send_batch
@@ -92,11 +92,17 @@ class Watchdog:
         return Sweep(resent, self._write_summaries(now), self._daily_compaction(now))
 
     def _write_summaries(self, now: float) -> int:
-        """Overdue summaries into the bucket, many at a time, each taken by one watchdog only."""
+        """Overdue summaries into the bucket, each taken (and held) by one watchdog only."""
         written = 0
         cutoff = now - SUMMARY_GRACE_SECONDS
         while due := self.jobs.take_due_summaries(cutoff, cutoff + SUMMARY_HOLD_SECONDS, SUMMARY_CHUNK):
-            written += write_job_summaries(self.jobs, self.store, due, self.settings.job_retention_seconds)
+            for job_id in due:
+                try:
+                    write_job_summary(self.jobs, self.store, job_id, self.settings.job_retention_seconds)
+                except Exception:  # held: it falls due again when the hold ends
+                    log.warning("watchdog.summary_failed", job_id=job_id, exc_info=True)
+                    continue
+                written += 1
             if len(due) < SUMMARY_CHUNK:
                 break
         return written

@@ -44,19 +44,18 @@ async def get_record(
     if collection and valid_collection(collection):
         hinted = record_key(scope.internal(collection), record_id)
 
-    def read() -> tuple[str, bytes]:  # one thread hop: where the record is, then the record
+    def read() -> bytes:  # one thread hop: where the record is, then the record
         key = services.jobs.record_key(record_id) or hinted
         if key is None:
             raise missing
-        scope.public(record_collection_from_key(key), missing)  # another tenant's: 404
+        internal = record_collection_from_key(key)
+        public = scope.public(internal, missing)  # another tenant's: 404 before any read
         try:
-            return key, services.reads.get(key)
+            return _as_seen(services.reads.get(key), internal, public)
         except NotFound:
             raise missing from None
 
-    key, body = await run_in_threadpool(read)
-    internal = record_collection_from_key(key)
-    return _json(_as_seen(body, internal, scope.public(internal, missing)))
+    return _json(await run_in_threadpool(read))
 
 
 @router.get(
