@@ -8,6 +8,7 @@ per-line form it replaced, on lines built to hit its edge cases.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 
@@ -97,3 +98,54 @@ def test_lines_matching_finds_the_lines_a_per_line_search_finds() -> None:
     texts = ["photo: ap", "no credit here", "", "getty images", "via afp"]
     pattern = re.compile(r"ap\b|getty|afp")
     assert _lines_matching(pattern, texts) == {i for i, text in enumerate(texts) if pattern.search(text)}
+
+
+def _first_chars(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """The characters a match of parsed pattern ``items`` can start with (None: any character)."""
+    from re import _constants as sre  # type: ignore[attr-defined]
+
+    for op, av in items:
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            continue  # zero width: the next item starts the match
+        if op is sre.LITERAL:
+            return {chr(av)}
+        if op is sre.IN and all(kind is sre.LITERAL for kind, _ in av):
+            return {chr(code) for _, code in av}
+        if op is sre.BRANCH:
+            found: set[str] = set()
+            for branch in av[1]:
+                chars = _first_chars(list(branch))
+                if chars is None:
+                    return None
+                found |= chars
+            return found
+        if op is sre.SUBPATTERN:
+            return _first_chars(list(av[-1]))
+        return None  # a class, a repeat, a category: not worth a lookahead
+    return None
+
+
+def test_every_alternative_of_the_led_patterns_starts_with_a_letter_its_lookahead_allows() -> None:
+    from re import _parser  # type: ignore[attr-defined]
+
+    for pattern, plain in ((features._PROMO, features.PROMO_WORDS), (features._BIO, features.BIO_PHRASES)):
+        allowed = set(re.search(r"\(\?=\[([^]]+)\]\)", pattern.pattern).group(1))  # type: ignore[union-attr]
+        starts = _first_chars(list(_parser.parse(plain)))
+        assert starts is not None and starts <= allowed, sorted((starts or set()) - allowed)
+
+
+def test_led_patterns_find_what_the_plain_patterns_find() -> None:
+    text = "\x00".join(line.lower() for line in PAGE) + (
+        "\x00she is a senior reporter who writes about courts\x00er ist redakteur und schreibt für uns"
+        "\x00subscribe to our newsletter\x00unsubscribe\x00e-mail us\x00free\x00freedom\x00è giornalista"
+    )
+    for pattern, plain in ((features._PROMO, features.PROMO_WORDS), (features._BIO, features.BIO_PHRASES)):
+        expected = [m.span() for m in re.finditer(plain, text)]
+        assert expected and [m.span() for m in pattern.finditer(text)] == expected
+    german = "Bitte klicken Sie hier, Ihre Daten und Ihnen. Sie kommen. Die Ihrer"
+    plain_you = r"(?<=[a-zäöüß,] )(?:Sie|Ihnen|Ihr|Ihre|Ihren|Ihrem|Ihrer|Ihres)\b"
+    assert (
+        [m.span() for m in features._FORMAL_YOU.finditer(german)]
+        == [m.span() for m in re.finditer(plain_you, german)]
+        != []
+    )
