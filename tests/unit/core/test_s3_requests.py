@@ -3,11 +3,16 @@ against a loopback server that answers what a test tells it to."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -159,3 +164,107 @@ def test_a_small_file_goes_through_the_lean_path_from_where_it_stands(server: tu
     assert store.put_if_absent("raw/news/abc", upload, content_type="text/plain").created
     ((method, path, _, body),) = script.received
     assert (method, path, body) == ("PUT", "/ingest/raw/news/abc", b"BODY")
+
+
+class _KeptAlive:
+    """An HTTP/1.1 loopback server that keeps connections open, counts them, and can close
+    the idle ones (as a server's keep-alive timeout does) or answer in chunks."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.requests = 0
+        self.chunked: bytes | None = None
+        self.open: list[Any] = []
+        script = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                script.connections += 1
+                script.open.append(self.connection)
+
+            def _answer(self) -> None:
+                script.requests += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                if script.chunked is not None:
+                    self.send_response(404)
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    body = script.chunked
+                    for part in (body[:10], body[10:]):
+                        self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+                    self.wfile.write(b"0\r\n\r\n")
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def do_GET(self) -> None:
+                self._answer()
+
+            def do_PUT(self) -> None:
+                self._answer()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close_idle(self) -> None:
+        for sock in self.open:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.open.clear()
+
+
+@pytest.fixture
+def kept_alive() -> Iterator[_KeptAlive]:
+    server = _KeptAlive()
+    yield server
+    server.close_idle()
+    server.httpd.shutdown()
+    server.httpd.server_close()
+
+
+def test_requests_reuse_one_kept_alive_connection(kept_alive: _KeptAlive) -> None:
+    s3 = _requests(kept_alive.url)
+    for i in range(5):
+        s3.put(f"k{i}", b"x", content_type="text/plain")
+        assert s3.get(f"k{i}") == b"ok"
+    assert (kept_alive.requests, kept_alive.connections) == (10, 1)
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_without_an_error(
+    kept_alive: _KeptAlive,
+) -> None:
+    s3 = _requests(kept_alive.url, attempts=1)  # no retry budget: the reconnect must not need one
+    assert s3.get("a") == b"ok"
+    kept_alive.close_idle()
+    time.sleep(0.05)
+    assert s3.get("b") == b"ok"
+    assert (kept_alive.requests, kept_alive.connections) == (2, 2)
+
+
+def test_a_chunked_error_answer_is_read_whole(kept_alive: _KeptAlive) -> None:
+    kept_alive.chunked = _error("NoSuchKey")
+    with pytest.raises(ClientError) as raised:
+        _requests(kept_alive.url).get("missing")
+    assert raised.value.response["Error"]["Code"] == "NoSuchKey"
+
+
+def test_a_forked_child_opens_its_own_connections(
+    kept_alive: _KeptAlive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3 = _requests(kept_alive.url)
+    assert s3.get("a") == b"ok"
+    parent = os.getpid()
+    monkeypatch.setattr("ingest_core.s3_requests.os.getpid", lambda: parent + 1)  # as in a fork's child
+    assert s3.get("b") == b"ok"
+    assert kept_alive.connections == 2

@@ -1,8 +1,10 @@
 """The hot path to the bucket: object GET and PUT as plain signed HTTP requests.
 
 Every document costs one record PUT, every single upload a raw PUT and GET and a summary PUT;
-through boto3 each costs ~4.3 ms of CPU (its event hooks, models and signer) against ~1.5 ms
-here with the same wire requests, and 1.6-2.2x less wall time (``bench/RESULTS.md``, "S3 requests").
+through boto3 each costs ~4.3 ms of CPU (its event hooks, models and signer) against ~0.7 ms
+here with the same wire requests, and less wall time (``bench/RESULTS.md``, "S3 requests").
+Requests go over the standard library's ``http.client`` on kept-alive connections: urllib3's
+pool, header containers and response wrapper took half of each call's CPU on top of it.
 Everything else (listings, multipart uploads, bucket checks) stays with boto3.
 
 Same behaviour as the boto3 client it stands beside: SigV4 with the payload's sha256 (checked
@@ -16,14 +18,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
+import os
 import random
+import ssl
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 from xml.etree import ElementTree
 
-import urllib3
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
@@ -51,8 +56,7 @@ class S3Requests:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
     pool_size: int = 32
-    _pool: urllib3.PoolManager = field(init=False, repr=False)
-    _base: str = field(init=False, repr=False)
+    _connections: _Connections = field(init=False, repr=False)
     _host: str = field(init=False, repr=False)
     _prefix: str = field(init=False, repr=False)
     _keys: dict[str, bytes] = field(init=False, repr=False, default_factory=dict)
@@ -60,10 +64,15 @@ class S3Requests:
     def __post_init__(self) -> None:
         parts = urlsplit(self.endpoint_url)
         self._host = parts.netloc
-        self._base = f"{parts.scheme}://{parts.netloc}"
         self._prefix = parts.path.rstrip("/") + "/" + quote(self.bucket, safe="") + "/"
-        timeout = urllib3.Timeout(connect=self.connect_timeout, read=self.read_timeout)
-        self._pool = urllib3.PoolManager(maxsize=self.pool_size, timeout=timeout, retries=False)
+        self._connections = _Connections(
+            parts.scheme,
+            parts.hostname or "",
+            parts.port,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            keep=self.pool_size,
+        )
 
     # --- operations ---------------------------------------------------------------------------
     def get(self, key: str, byte_range: tuple[int, int] | None = None) -> bytes:
@@ -88,20 +97,17 @@ class S3Requests:
             attempt += 1
             signed = self.sign(method, path, headers, payload_hash, datetime.now(UTC))
             try:
-                raw = self._pool.request(
-                    method, self._base + path, body=body or None, headers=signed, preload_content=True
-                )
-            except (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError) as exc:
+                response = self._connections.request(method, path, body, signed)
+            except _ConnectFailed as exc:
                 if attempt < self.max_attempts:
                     self._back_off(attempt)
                     continue
-                raise EndpointConnectionError(endpoint_url=self.endpoint_url, error=exc) from exc
-            except urllib3.exceptions.HTTPError as exc:  # reset, read timeout, protocol error
+                raise EndpointConnectionError(endpoint_url=self.endpoint_url, error=exc.__cause__) from exc
+            except (OSError, http.client.HTTPException) as exc:  # reset, read timeout, protocol error
                 if attempt < self.max_attempts:
                     self._back_off(attempt)
                     continue
                 raise ReadTimeoutError(endpoint_url=self.endpoint_url, error=exc) from exc
-            response = Response(raw.status, raw.data)
             if response.status < 300:
                 return response
             error = _client_error(operation, response)
@@ -167,3 +173,100 @@ def _client_error(operation: str, response: Response) -> ClientError:
         "ResponseMetadata": {"HTTPStatusCode": response.status},
     }
     return ClientError(parsed, operation)  # type: ignore[arg-type]
+
+
+class _ConnectFailed(Exception):
+    """No connection could be opened (refused, unreachable, connect timeout): the request was
+    never sent, as botocore's ``EndpointConnectionError`` says."""
+
+
+class _Connections:
+    """Kept-alive ``http.client`` connections to one endpoint, shared by threads.
+
+    A connection goes back to the pool after a complete answer the server did not mark as
+    its last. One the server closed while it sat idle fails on reuse before any answer: that
+    request is sent again once on a fresh connection (S3 GET and PUT are idempotent), as
+    urllib3 does. Connections opened before a fork are not used after it (the child would
+    share its parent's sockets): a pool notices the new process and starts empty.
+    """
+
+    def __init__(
+        self,
+        scheme: str,
+        host: str,
+        port: int | None,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        keep: int,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.https = scheme == "https"
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.keep = keep
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._tls: ssl.SSLContext | None = ssl.create_default_context() if self.https else None
+
+    def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Response:
+        reused = self._take()
+        if reused is not None:
+            try:
+                return self._exchange(reused, method, path, body, headers)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                pass  # closed by the server while idle: once more on a fresh connection
+        return self._exchange(self._open(), method, path, body, headers)
+
+    def _exchange(
+        self,
+        connection: http.client.HTTPConnection,
+        method: str,
+        path: str,
+        body: bytes,
+        headers: dict[str, str],
+    ) -> Response:
+        try:
+            connection.request(method, path, body=body or None, headers=headers)
+            answer = connection.getresponse()
+            data = answer.read()
+        except BaseException:
+            connection.close()
+            raise
+        if answer.will_close:
+            connection.close()
+        else:
+            self._give_back(connection)
+        return Response(answer.status, data)
+
+    def _open(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection
+        if self._tls is not None:
+            connection = http.client.HTTPSConnection(
+                self.host, self.port, timeout=self.connect_timeout, context=self._tls
+            )
+        else:
+            connection = http.client.HTTPConnection(self.host, self.port, timeout=self.connect_timeout)
+        try:
+            connection.connect()  # sets TCP_NODELAY; TLS handshake included for https
+        except OSError as exc:
+            connection.close()
+            raise _ConnectFailed(str(exc)) from exc
+        assert connection.sock is not None
+        connection.sock.settimeout(self.read_timeout)
+        return connection
+
+    def _take(self) -> http.client.HTTPConnection | None:
+        with self._lock:
+            if self._pid != os.getpid():
+                self._idle, self._pid = [], os.getpid()  # the parent's sockets: not ours to use
+            return self._idle.pop() if self._idle else None
+
+    def _give_back(self, connection: http.client.HTTPConnection) -> None:
+        with self._lock:
+            if len(self._idle) < self.keep and self._pid == os.getpid():
+                self._idle.append(connection)
+                return
+        connection.close()
