@@ -102,7 +102,7 @@ def test_lines_matching_finds_the_lines_a_per_line_search_finds() -> None:
 
 def _first_chars(items: list[tuple[Any, Any]]) -> set[str] | None:
     """The characters a match of parsed pattern ``items`` can start with (None: any character)."""
-    from re import _constants as sre  # type: ignore[attr-defined]
+    from re import _constants as sre
 
     for op, av in items:
         if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
@@ -126,7 +126,7 @@ def _first_chars(items: list[tuple[Any, Any]]) -> set[str] | None:
 
 
 def test_every_alternative_of_the_led_patterns_starts_with_a_letter_its_lookahead_allows() -> None:
-    from re import _parser  # type: ignore[attr-defined]
+    from re import _parser
 
     for pattern, plain in ((features._PROMO, features.PROMO_WORDS), (features._BIO, features.BIO_PHRASES)):
         allowed = set(re.search(r"\(\?=\[([^]]+)\]\)", pattern.pattern).group(1))  # type: ignore[union-attr]
