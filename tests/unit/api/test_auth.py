@@ -73,3 +73,32 @@ def test_a_bearer_token_wins_over_the_header_and_another_scheme_falls_back_to_it
     basic = {"Authorization": "Basic czNjcmV0", "X-API-Key": "s3cret"}
     assert client.get("/v1/schema/record", headers=basic).status_code == 200
     assert client.get("/v1/schema/record", headers={"Authorization": "Basic czNjcmV0"}).status_code == 401
+
+
+def test_every_route_that_takes_a_scope_is_authorized_before_it() -> None:
+    """``get_scope`` reads the principal ``require_api_key`` left on the request, so every route
+    with a scope must be on a router that declares ``Authorized`` (FastAPI solves a router's
+    dependencies before the route's own)."""
+    import importlib
+    import pkgutil
+
+    from fastapi import APIRouter
+    from fastapi.dependencies.models import Dependant
+    from fastapi.routing import APIRoute
+
+    import ingest_api.routes
+    from ingest_api.deps import get_scope, require_api_key
+
+    def calls(dependant: Dependant) -> list[object]:
+        return [dependant.call, *(call for sub in dependant.dependencies for call in calls(sub))]
+
+    scoped = 0
+    for module_info in pkgutil.iter_modules(ingest_api.routes.__path__):
+        module = importlib.import_module(f"ingest_api.routes.{module_info.name}")
+        for router in [value for value in vars(module).values() if isinstance(value, APIRouter)]:
+            authorized = any(depends.dependency is require_api_key for depends in router.dependencies)
+            for route in router.routes:
+                if isinstance(route, APIRoute) and get_scope in calls(route.dependant):
+                    scoped += 1
+                    assert authorized, f"{module_info.name}: {route.path} takes a scope without Authorized"
+    assert scoped >= 10
