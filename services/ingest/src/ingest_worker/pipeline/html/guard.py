@@ -34,9 +34,7 @@ MAX_DEPTH = 255
 _FORM_CONTROLS = ("button", "select", "textarea")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 #: Every byte but the ASCII ones ``_CONTROL`` removes: see ``_has_control``.
-_NOT_ASCII_CONTROL = bytes(
-    byte for byte in range(256) if not (byte <= 0x08 or byte in (0x0B, 0x0C) or 0x0E <= byte <= 0x1F or byte == 0x7F)
-)
+_NOT_ASCII_CONTROL = bytes(byte for byte in range(256) if byte in (0x09, 0x0A, 0x0D) or 0x20 <= byte != 0x7F)
 _LONG_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9:-]{0,40})[^<>]{4000,}>")
 _LONG_PIECE = 4000
 """Shorter ``>``-separated pieces cannot hold a ``_LONG_TAG`` match ("<" + a letter + 4000)."""
