@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+import trafilatura
 from lxml.etree import XPath
 from lxml.html import HtmlElement, fromstring
 
+from ingest_worker.pipeline import decode, detect
 from ingest_worker.pipeline.html import captions, dates, meta
-from ingest_worker.pipeline.html.guard import _LONG_TAG, _defuse_long_tags, _defuse_tag, sanitise
+from ingest_worker.pipeline.html.extract import _trafilatura
+from ingest_worker.pipeline.html.guard import (
+    _CONTROL,
+    _LONG_TAG,
+    _defuse_long_tags,
+    _defuse_tag,
+    _has_control,
+    parse,
+    sanitise,
+)
 
 # The expressions as they were before the fast paths (``//`` from the document root).
 _OLD_MARKED = XPath(
@@ -135,3 +148,37 @@ def test_a_scope_inside_an_earlier_one_is_not_searched_twice_and_gives_the_same_
     assert fast[0] == "First" and len(fast) == captions.MAX_CAPTIONS
     small = _page("<main><article><figcaption>A</figcaption><figcaption>B c d</figcaption></article></main>")
     assert captions.markup_captions(small) == ["B c d"]
+
+
+def test_control_characters_are_found_exactly_where_the_regex_finds_them() -> None:
+    samples = [f"<p>{chr(code)}</p>" for code in range(0x80)]
+    samples += ["<p>café “quoted” – 日本語 😀</p>", "<p>\ud800 surrogate</p>", "\x7f", ""]
+    samples += ["a\ufffeb", "a\uffffb"]
+    samples += [f"é{chr(code)}😀" for code in (0x00, 0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x1F, 0x7F, 0x80, 0x9F)]
+    for html in samples:
+        assert _has_control(html) == bool(_CONTROL.search(html)), repr(html)
+        assert sanitise(html) == _CONTROL.sub("", html), repr(html)
+
+
+def test_controls_are_counted_as_the_character_class_counted_them() -> None:
+    old_decode = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+    for code in range(0x100):
+        text = f"Plain words {chr(code) * 40} and more words, é “ 日本 \ud800" * 3
+        controls = len(old_decode.findall(text))
+        assert decode._readable(text) == (controls < len(text) * 0.05), hex(code)
+    for code in range(0x100):
+        head = bytes([code]) * 50 + b"plain ascii text " * 20
+        old = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13, 27))
+        assert detect._looks_binary(head) == (old > len(head) * 0.1), hex(code)
+
+
+def test_blocks_are_the_same_without_trafilaturas_own_text_serialisation() -> None:
+    paragraphs = "".join(f"<p>Paragraph {n} of the story, long enough to be kept.</p>" for n in range(12))
+    lists = "<ul><li>one</li><li>two</li></ul>"
+    html = f"<html><body><article><h2>Heading</h2>{paragraphs}{lists}</article></body></html>"
+    blocks = _trafilatura(parse(html), None, recall=False)
+    document = trafilatura.bare_extraction(parse(html), include_comments=False, with_metadata=False)
+    assert document is not None and not isinstance(document, dict) and document.text is not None
+    expected = [line.strip() for line in document.text.split("\n") if line.strip()]
+    assert [block.text for block in blocks] == expected
+    assert {block.tag for block in blocks} >= {"head", "p"}

@@ -184,13 +184,17 @@ def _mostly_utf8(raw: bytes) -> bool:
 
 
 _LETTER = re.compile(r"[^\W\d_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
+#: Every byte but the controls counted against a text (C0 less tab, LF, FF and CR). A
+#: character below U+0080 is its own byte in UTF-8 and every other one is bytes >= 0x80, so
+#: deleting these from the UTF-8 form leaves one byte per such control: a count in C that
+#: takes a third of ``findall`` with a character class (which steps the regex engine per char).
+_NOT_CONTROL = bytes(byte for byte in range(256) if byte in (0x09, 0x0A, 0x0C, 0x0D) or byte >= 0x20)
 
 
 def _readable(text: str) -> bool:
     """At least a few letters, and letters are not drowned in symbols and controls.
 
-    Counted by regular expressions (C speed), not a Python loop per character.
+    Counted in C (a regular expression, ``bytes.translate``), not a Python loop per character.
     """
     sample = text[:100_000]
     letters = 0
@@ -200,7 +204,7 @@ def _readable(text: str) -> bool:
             break
     if letters < 3:
         return False
-    controls = len(_CONTROL.findall(sample))
+    controls = len(sample.encode("utf-8", "surrogatepass").translate(None, _NOT_CONTROL))
     if len(sample) >= 500 and len(set(sample[:5000])) < 8:  # one byte pattern repeated
         return False
     return controls < len(sample) * 0.05

@@ -34,6 +34,9 @@ class LeafSniffer(Protocol):
 
 
 # Magic numbers of formats that are certainly not article text.
+#: Every byte but the C0 controls that do not occur in text (tab, LF, FF, CR and ESC do):
+#: ``bytes.translate`` deleting these leaves the controls to count, in C, not a loop per byte.
+_NOT_BINARY_CONTROL = bytes(byte for byte in range(256) if byte >= 32 or byte in (9, 10, 12, 13, 27))
 _BINARY_MAGIC: dict[bytes, str] = {
     b"%PDF": "PDF document",
     b"\x89PNG": "PNG image",
@@ -142,5 +145,5 @@ def _looks_binary(head: bytes) -> bool:
     """
     if not head:
         return False
-    controls = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13, 27))
+    controls = len(head.translate(None, _NOT_BINARY_CONTROL))  # deletes all but those controls
     return controls > len(head) * 0.1

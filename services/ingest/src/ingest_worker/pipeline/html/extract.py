@@ -68,7 +68,13 @@ def extract_blocks(tree: HtmlElement, url: str | None) -> tuple[list[Block], str
 
 
 def _trafilatura(tree: HtmlElement, url: str | None, *, recall: bool) -> list[Block]:
-    """trafilatura's body as one Block per output line; empty when it finds nothing."""
+    """trafilatura's body as one Block per output line; empty when it finds nothing.
+
+    ``output_format="txt"``: the body tree alone (``"python"``, the default, also serialises
+    the whole body to ``document.text``, which only the rare fallback below needs; it is the
+    same ``xmltotxt`` of the same tree, computed there when needed). Nothing else in the
+    extraction depends on the format.
+    """
     with _input_errors():
         document = trafilatura.bare_extraction(
             tree,
@@ -77,6 +83,7 @@ def _trafilatura(tree: HtmlElement, url: str | None, *, recall: bool) -> list[Bl
             include_comments=False,
             include_tables=True,
             with_metadata=False,
+            output_format="txt",
         )
     if document is None or isinstance(document, dict):
         return []
@@ -90,6 +97,7 @@ def _trafilatura(tree: HtmlElement, url: str | None, *, recall: bool) -> list[Bl
         tag = child.tag if isinstance(child.tag, str) else "p"
         text = xmltotxt(child, include_formatting=False)
         blocks.extend(Block(line.strip(), tag) for line in text.split("\n") if line.strip())
-    if not blocks and document.text:
-        blocks = [Block(line.strip(), "p") for line in document.text.split("\n") if line.strip()]
+    if not blocks:
+        text = xmltotxt(body, include_formatting=False)
+        blocks = [Block(line.strip(), "p") for line in text.split("\n") if line.strip()]
     return blocks

@@ -33,6 +33,8 @@ MAX_DEPTH = 255
 
 _FORM_CONTROLS = ("button", "select", "textarea")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+#: Every byte but the ASCII ones ``_CONTROL`` removes: see ``_has_control``.
+_NOT_ASCII_CONTROL = bytes(byte for byte in range(256) if byte in (0x09, 0x0A, 0x0D) or 0x20 <= byte != 0x7F)
 _LONG_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9:-]{0,40})[^<>]{4000,}>")
 _LONG_PIECE = 4000
 """Shorter ``>``-separated pieces cannot hold a ``_LONG_TAG`` match ("<" + a letter + 4000)."""
@@ -75,9 +77,25 @@ def sanitise(html: str) -> str:
     """The page as a string lxml can parse in linear time, or Reject with the reason."""
     if len(html) > MAX_HTML_CHARS:
         raise Reject(f"HTML page too large: {len(html)} characters (limit {MAX_HTML_CHARS})")
-    html = _CONTROL.sub("", html)
+    if _has_control(html):
+        html = _CONTROL.sub("", html)
     html = _defuse_long_tags(html)
     return _XML_DECL.sub("", html, count=1)
+
+
+def _has_control(html: str) -> bool:
+    """Whether ``_CONTROL`` has anything to remove, found in C at a fraction of its cost.
+
+    The regex steps its engine once per character (about 1 ms on an average page), though
+    hardly a page has any: below U+0080 a character is its own byte in UTF-8 and every other
+    one is bytes >= 0x80, so the ASCII controls are the bytes ``translate`` does not delete;
+    a lone surrogate fails the encoding; U+FFFE and U+FFFF are ``in`` tests.
+    """
+    try:
+        data = html.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return True
+    return bool(data.translate(None, _NOT_ASCII_CONTROL)) or "\ufffe" in html or "\uffff" in html
 
 
 def _defuse_long_tags(html: str) -> str:

@@ -123,13 +123,13 @@ def read_metadata(
 def declared_language(tree: HtmlElement) -> str | None:
     """The language the page says it is in: ``<html lang>``, else a content-language or
     ``og:locale`` meta tag. A hint for language detection, never the verdict."""
-    candidates = [tree.get("lang"), tree.get("xml:lang")]
+    for value in (tree.get("lang"), tree.get("xml:lang")):
+        if code := language_code(value):
+            return code  # most pages: the meta tags are not searched at all
     for path in _LANGUAGE_META:
-        candidates.extend(element.get("content") for element in tree.iterfind(path))
-    for value in candidates:
-        code = language_code(value)
-        if code:
-            return code
+        for element in tree.iterfind(path):
+            if code := language_code(element.get("content")):
+                return code
     return None
 
 
