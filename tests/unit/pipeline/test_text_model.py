@@ -8,7 +8,7 @@ import numpy as np
 
 from ingest_worker.pipeline.base import Article, StageContext
 from ingest_worker.pipeline.text import text_stages
-from ingest_worker.pipeline.text.classify import _marked_furniture, _prose_beside_body
+from ingest_worker.pipeline.text.classify import _marked_furniture, _prose_beside_body, _site_notices
 from ingest_worker.pipeline.text.features import FEATURE_NAMES, line_features, site_name
 from ingest_worker.pipeline.text.model import MODEL_PATH, Forest, LineModel, load_model, smooth
 from ingest_worker.pipeline.text.segment import segment
@@ -159,6 +159,50 @@ def test_kept_captions_teasers_and_comment_headers_are_dropped_with_their_reason
         8: "newsletter",
     }
     assert keep.tolist() == [False] * 5 + [True] * 3 + [False, True]
+
+
+def test_kept_site_notices_are_dropped_with_their_reason_and_sentences_about_the_same_things_kept() -> None:
+    notices = {
+        "Abbildung 3: Grosser Schneekristall. Jedes Feld des Rasters ist 2 mm lang.": "photo_credit",
+        "Photograph by Jeremy Holden, Fauna & Flora International": "photo_credit",
+        "Vertreter sprachen mit der Ministerin. (Bildquelle: Ring der Landjugend )": "photo_credit",
+        "Stapel mit Mauerziegeln auf einer Baustelle. - © jollier_ - stock.adobe.com": "photo_credit",
+        "Quelle: Verbraucherzentrale NRW": "source_note",
+        "This entry was posted in Allgemein. Bookmark the permalink.": "post_meta",
+        "Pingback: Das wird man ja wohl noch sagen dürfen | Popcorn Piraten": "post_meta",
+        "Advertising disclosure: We may receive compensation for some of the links.": "disclosure",
+        "Für Links auf dieser Seite erhält CHIP ggf. eine Provision vom Händler.": "disclosure",
+        "11 responses to “The Loneliest Woman in the World”": "comment_header",
+        "Diese Website verwendet Akismet, um Spam zu reduzieren.": "consent_prompt",
+        "Um den Tipp kommentieren zu können, müssen Sie eingeloggt sein.": "consent_prompt",
+    }
+    sentences = [
+        "Figure 1 illustrates how the budget grew over the last ten years.",
+        "The council said the source of the delay was a shortage of staff.",
+        "Passengers will receive compensation from the airline for the four-hour delay.",
+        "Three comments on the plan came from the opposition benches.",
+        "Der Beitrag wurde am Montag im Fernsehen gesendet und von vielen gesehen.",
+        "Der Minister sagte: „Ich bin damit einverstanden, wenn die Länder zahlen.“",
+        "Photographers by the hundred waited outside the court on Tuesday.",
+    ]
+    layout = segment("\n\n".join([*notices, *sentences]) + "\n")
+    keep = np.ones(len(layout.lines), dtype=bool)
+    marked = _site_notices(keep, layout.lines)
+    assert {layout.lines[i].text: reason for i, reason in marked.items()} == notices
+    assert [line.text for line, kept in zip(layout.lines, keep, strict=True) if kept] == sentences
+
+
+def test_a_figure_caption_the_model_kept_goes_to_the_captions_not_the_text() -> None:
+    caption = "Abbildung 2: Der Stadtrat bei der Sitzung am Dienstagabend im alten Rathaus"
+    days = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag")
+    body = [
+        GERMAN.replace("Dienstag", day).replace("Haushalt", f"Haushalt Nummer {i}")
+        for i, day in enumerate(days * 2)
+    ]
+    doc = run(MENU + "\n" + "\n\n".join([*body[:6], caption, *body[6:]]) + "\n\n" + MENU.lower())
+    assert caption not in doc.paragraphs
+    assert caption in doc.captions
+    assert len(doc.paragraphs) == len(body)
 
 
 def test_a_caption_the_model_kept_goes_to_the_captions_not_the_text() -> None:
