@@ -55,6 +55,22 @@ def test_the_signature_is_botocores(key: str, method: str) -> None:
     assert ours["authorization"] == theirs.headers["Authorization"]
 
 
+class _Answering(BaseHTTPRequestHandler):
+    """A quiet loopback handler that answers GET and PUT alike with ``_answer``."""
+
+    def _answer(self) -> None:
+        raise NotImplementedError
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    def do_PUT(self) -> None:
+        self._answer()
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
 class _Script:
     """What the loopback server answers, request after request, and what it received."""
 
@@ -67,7 +83,7 @@ class _Script:
 def server() -> Iterator[tuple[str, _Script]]:
     script = _Script()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(_Answering):
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
@@ -79,15 +95,6 @@ def server() -> Iterator[tuple[str, _Script]]:
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
-
-        def do_GET(self) -> None:
-            self._answer()
-
-        def do_PUT(self) -> None:
-            self._answer()
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -177,7 +184,7 @@ class _KeptAlive:
         self.open: list[Any] = []
         script = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_Answering):
             protocol_version = "HTTP/1.1"
 
             def setup(self) -> None:
@@ -202,15 +209,6 @@ class _KeptAlive:
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"ok")
-
-            def do_GET(self) -> None:
-                self._answer()
-
-            def do_PUT(self) -> None:
-                self._answer()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
