@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Iterator
 
 import pytest
+from fastapi import APIRouter
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+import ingest_api.routes
+from ingest_api.deps import get_scope, require_api_key
 from ingest_api.main import create_app
 
 from .stopped_backends import settings_without_backends
@@ -79,15 +86,6 @@ def test_every_route_that_takes_a_scope_is_authorized_before_it() -> None:
     """``get_scope`` reads the principal ``require_api_key`` left on the request, so every route
     with a scope must be on a router that declares ``Authorized`` (FastAPI solves a router's
     dependencies before the route's own)."""
-    import importlib
-    import pkgutil
-
-    from fastapi import APIRouter
-    from fastapi.dependencies.models import Dependant
-    from fastapi.routing import APIRoute
-
-    import ingest_api.routes
-    from ingest_api.deps import get_scope, require_api_key
 
     def calls(dependant: Dependant) -> list[object]:
         return [dependant.call, *(call for sub in dependant.dependencies for call in calls(sub))]

@@ -202,14 +202,13 @@ class _Connections:
     ) -> None:
         self.host = host
         self.port = port
-        self.https = scheme == "https"
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self.keep = keep
         self._idle: list[http.client.HTTPConnection] = []
         self._lock = threading.Lock()
         self._pid = os.getpid()
-        self._tls: ssl.SSLContext | None = ssl.create_default_context() if self.https else None
+        self._tls: ssl.SSLContext | None = ssl.create_default_context() if scheme == "https" else None
 
     def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> Response:
         reused = self._take()
