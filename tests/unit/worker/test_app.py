@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+import time
+import weakref
+
+import pytest
+from celery.signals import worker_init
+from celery.utils.dispatch.signal import Signal
+
 from ingest_core.settings import Settings
+from ingest_worker import app as app_module
+from ingest_worker import tasks
 from ingest_worker.app import create_celery
+from ingest_worker.pipeline.text.dates import _dateparser
 
 
 def test_a_new_pool_process_has_the_configured_time_to_load_its_models() -> None:
@@ -17,3 +28,28 @@ def test_a_new_pool_process_has_the_configured_time_to_load_its_models() -> None
 def test_unfinished_tasks_of_a_lost_process_go_back_to_the_queue() -> None:
     conf = create_celery(Settings()).conf
     assert conf.task_acks_late and conf.task_reject_on_worker_lost and conf.worker_prefetch_multiplier == 1
+
+
+def test_the_main_process_warms_the_shared_tables_before_the_pool_forks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(tasks, "warm_shared", lambda: calls.append("warm"))
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    assert any(receiver is app_module._warm_shared for receiver in _receivers(worker_init))
+    app_module._warm_shared()
+    assert calls == ["warm", "freeze"]  # frozen after warming: the children's collections skip it all
+
+
+def test_the_warm_up_probe_reaches_every_dateparser_locale() -> None:
+    # No locale reads it as a date, so dateparser tried (and built the tables of) each one;
+    # afterwards a line without a language costs milliseconds, not seconds.
+    assert _dateparser(tasks._ALL_LOCALES_PROBE, None) is None
+    started = time.process_time()
+    assert _dateparser("2017 - Cosplay Area/Halle 5 & Branchenparty", None) is None
+    assert time.process_time() - started < 1.0
+
+
+def _receivers(signal: Signal) -> list[object]:
+    """The functions connected to a signal (Celery keeps weak references by default)."""
+    return [ref() if isinstance(ref, weakref.ReferenceType) else ref for _, ref in signal.receivers]
