@@ -12,7 +12,7 @@ from celery.utils.dispatch.signal import Signal
 
 from ingest_core.settings import Settings
 from ingest_worker import app as app_module
-from ingest_worker import tasks
+from ingest_worker import pipeline
 from ingest_worker.app import create_celery
 from ingest_worker.pipeline.text.dates import _dateparser
 
@@ -34,7 +34,7 @@ def test_the_main_process_warms_the_shared_tables_before_the_pool_forks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(tasks, "warm_shared", lambda: calls.append("warm"))
+    monkeypatch.setattr(pipeline, "warm_up", lambda: calls.append("warm"))
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     assert any(receiver is app_module._warm_shared for receiver in _receivers(worker_init))
     app_module._warm_shared()
@@ -44,7 +44,7 @@ def test_the_main_process_warms_the_shared_tables_before_the_pool_forks(
 def test_the_warm_up_probe_reaches_every_dateparser_locale() -> None:
     # No locale reads it as a date, so dateparser tried (and built the tables of) each one;
     # afterwards a line without a language costs milliseconds, not seconds.
-    assert _dateparser(tasks._ALL_LOCALES_PROBE, None) is None
+    assert _dateparser(pipeline.ALL_LOCALES_PROBE, None) is None
     started = time.process_time()
     assert _dateparser("2017 - Cosplay Area/Halle 5 & Branchenparty", None) is None
     assert time.process_time() - started < 1.0

@@ -72,9 +72,9 @@ app = create_celery()
 def _warm_shared(**_: Any) -> None:
     """Models and parser tables in the main process, before the pool forks: every pool
     process, and each one that replaces it, inherits them instead of building its own."""
-    from ingest_worker.tasks import warm_shared
+    from ingest_worker.pipeline import warm_up
 
-    warm_shared()
+    warm_up()
     gc.freeze()  # the inherited objects stay untouched by the children's collections
 
 

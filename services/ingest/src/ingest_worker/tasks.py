@@ -39,6 +39,7 @@ from ingest_core.tasks import PROCESS_BATCH, BatchDocument, BatchMessage
 from ingest_worker import metrics
 from ingest_worker.app import app
 from ingest_worker.pipeline import Pipeline, StageContext, build_pipeline
+from ingest_worker.pipeline import warm_up as warm_pipeline
 from ingest_worker.pipeline.base import Interrupted
 from ingest_worker.pipeline.context import redis_context
 from ingest_worker.process import BatchItem, DocumentInput, Outcome, process_documents
@@ -86,34 +87,11 @@ class Runtime:
 
     def warm_up(self) -> None:
         """Loads models and builds parser tables once, so the first documents do not pay for it;
-        a no-op where the main process already did it before the fork (``warm_shared``)."""
-        warm_shared()
+        a no-op where the main process already did it before the fork (``app._warm_shared``)."""
+        warm_pipeline()
         # What this process built so far lives as long as it does: out of the collector's
         # sight, a full collection no longer walks the models and tables (~2 ms a page saved).
         gc.freeze()
-
-
-_ALL_LOCALES_PROBE = "Zzqx 12 2022"
-"""Words no dateparser locale knows: every locale is tried, so every locale's tables are built."""
-
-
-@cache
-def warm_shared() -> None:
-    """The language model and dateparser's tables, built once per process.
-
-    Celery's main process calls it before it forks the pool (``app._warm_shared``): the pool
-    processes inherit the tables, copy-on-write, and each new one starts without paying again.
-    dateparser builds a locale's regexes the first time a date-like line without a declared
-    language reaches it; the first such line tries all 200-odd locales and took 3.6 s CPU (and
-    35 MB) in each pool process, about 4 ms a page over the 990 eval pages. Results do not
-    depend on it: the parser keeps no state between calls but these tables.
-    """
-    from ingest_worker.pipeline.language import _identifier
-    from ingest_worker.pipeline.text.dates import _dateparser
-
-    _identifier()
-    _dateparser("Wednesday, 3 March 2021 10:20 CET", None)  # time zones, English
-    _dateparser(_ALL_LOCALES_PROBE, None)
 
 
 @cache
