@@ -258,9 +258,12 @@ def _captions(lines: list[Line], meta: TextMetadata) -> None:
     worded = _lines_matching(_CREDIT_WORD, lowered)
     if not worded and not read:
         return
-    credited = _lines_matching(PHOTO_CREDIT, scans) if worded else set()
+    # the credit pattern only decides among lines that hold one of its words
+    worded_lines = sorted(worded)
+    hits = _lines_matching(PHOTO_CREDIT, [scans[i] for i in worded_lines]) if worded else set()
+    credited = {worded_lines[k] for k in hits}
     for i, line in enumerate(picked):
-        if i in read or (i in worded and i in credited):
+        if i in read or i in credited:
             meta.captions.append(line.text)
             _take(line, CAPTION, "photo_credit", meta)
 
