@@ -48,7 +48,7 @@ from ingest_worker.pipeline.text.cues import (
 from ingest_worker.pipeline.text.dates import MAX_DATE_LINE, looks_like_date
 from ingest_worker.pipeline.text.segment import SCAN_CHARS, SENTENCE_ENDS, Line
 from ingest_worker.pipeline.text.stopwords import universal_stoplist
-from ingest_worker.pipeline.words import code_points
+from ingest_worker.pipeline.words import code_points, words_by_line
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -254,8 +254,9 @@ def base_features(
     ``headline`` is the layout index of the line that repeats the page title (the H1 of a
     saved web page): the article starts right after it on most pages. Character classes
     are counted for the whole page at once (code points through a lookup table) and the
-    rare-match patterns run once over the joined page, so the per-line Python loop only
-    tokenises, and builds token prefixes for the short lines that cues and credits need.
+    rare-match patterns run once over the joined page, and the words of every line come from
+    one pass over the page (``words_by_line``), so the per-line Python loop only counts
+    function words and builds token prefixes for the short lines that cues and credits need.
     """
     n = len(lines)
     texts = [line.text for line in lines]
@@ -266,7 +267,7 @@ def base_features(
     cjk = _is_cjk(lines)
     universal = universal_stoplist()
     stop_hit, universal_hit = stops.__contains__, universal.__contains__
-    tokenise, credit_free = _TOKEN.findall, PHOTO_CREDIT_WORDS.isdisjoint
+    credit_free = PHOTO_CREDIT_WORDS.isdisjoint
     words = np.zeros(n)
     density = np.zeros(n)
     universal_density = np.zeros(n)
@@ -277,8 +278,8 @@ def base_features(
     credit_idx: list[int] = []
     # a cue needs a trigger word, a whole-line menu word or a copyright sign; most lines have none
     any_forced = any("©" in scan or "(c)" in scan for scan in scans)
-    for i, text in enumerate(texts):
-        tokens = tokenise(heads[i].casefold())
+    tokenised = words_by_line([head.casefold() for head in heads])  # _TOKEN.findall per line, at once
+    for i, (text, tokens) in enumerate(zip(texts, tokenised, strict=True)):
         count = len(tokens)
         if count:
             words[i] = count
@@ -351,7 +352,7 @@ def base_features(
     rows[:, 27] = (np.cumsum(lengths) - lengths) / total
     if n:
         rows[:, 28] = np.log1p(_block_sizes(lines)) / 3
-        rows[:, 29] = (address + _match_counts(_FORMAL_YOU, scans, np.arange(n))) / safe_words
+        rows[:, 29] = (address + _formal_you_counts(scans)) / safe_words
         rows[:, 30] = np.minimum(_match_counts(_PROMO, scans, np.arange(n), lower=True), 5) / 5
         rows[:, 31] = _names_site(lines)
         prose = (effective >= 100) & (density >= 0.2)
@@ -578,6 +579,14 @@ def _linkish_counts(scans: Sequence[str]) -> FloatArray:
     if len(lowered) != len(joined):  # a character lowered to two ("İ"): offsets would move
         return _match_counts(_LINKISH, scans, np.arange(len(scans)))
     return _owner_counts(_LINKISH_LOWER, lowered, scans)
+
+
+def _formal_you_counts(scans: Sequence[str]) -> FloatArray:
+    """``_FORMAL_YOU`` matches per line; a page without "Sie" or "Ih" anywhere (most that are not
+    German) skips the regex pass, as every match starts with one of them."""
+    if not any("Sie" in scan or "Ih" in scan for scan in scans):
+        return np.zeros(len(scans))
+    return _match_counts(_FORMAL_YOU, scans, np.arange(len(scans)))
 
 
 def _match_counts(
