@@ -241,6 +241,25 @@ def _cue(key: str, scan: str, words: int, prefixes: list[str]) -> str | None:
     return None
 
 
+#: ``_word_kinds`` packs a word's three memberships into one int: a line's sum of them holds
+#: its function words, universal function words and words of address, 21 bits each (a line
+#: has at most TOKEN_CHARS // 2 words).
+_UNIVERSAL_SHIFT, _ADDRESS_SHIFT = 21, 42
+_KIND_MASK = (1 << _UNIVERSAL_SHIFT) - 1
+
+
+@lru_cache(maxsize=16)
+def _word_kinds(stops: frozenset[str]) -> dict[str, int]:
+    """Per word in any of the lists: 1 if in ``stops``, plus 1 << 21 if a universal function word,
+    plus 1 << 42 if it addresses the reader. One dictionary pass per line instead of three set passes."""
+    kinds: dict[str, int] = dict.fromkeys(universal_stoplist(), 1 << _UNIVERSAL_SHIFT)
+    for word in ADDRESS_WORDS:
+        kinds[word] = kinds.get(word, 0) + (1 << _ADDRESS_SHIFT)
+    for word in stops:
+        kinds[word] = kinds.get(word, 0) + 1
+    return kinds
+
+
 def base_features(
     lines: Sequence[Line],
     stops: frozenset[str],
@@ -265,14 +284,12 @@ def base_features(
     lengths = np.fromiter(map(len, texts), dtype=np.float64, count=n)
     chars = np.minimum(lengths, TOKEN_CHARS)
     cjk = _is_cjk(lines)
-    universal = universal_stoplist()
-    stop_hit, universal_hit = stops.__contains__, universal.__contains__
+    kind_of = _word_kinds(stops).get
     credit_free = PHOTO_CREDIT_WORDS.isdisjoint
     words = np.zeros(n)
     density = np.zeros(n)
     universal_density = np.zeros(n)
     address = np.zeros(n)
-    address_hit = ADDRESS_WORDS.__contains__
     content: list[frozenset[str]] = [frozenset()] * n
     cues: list[str | None] = [None] * n
     credit_idx: list[int] = []
@@ -283,11 +300,12 @@ def base_features(
         count = len(tokens)
         if count:
             words[i] = count
-            if not cjk:
-                density[i] = sum(map(stop_hit, tokens)) / count
-                universal_density[i] = sum(map(universal_hit, tokens)) / count
-                address[i] = sum(map(address_hit, tokens))
-            content[i] = frozenset(t for t in tokens if len(t) >= TOPIC_WORD and t not in stops)
+            if not cjk:  # the three word counts of the line in one packed sum
+                kinds = sum(filter(None, map(kind_of, tokens)))
+                density[i] = (kinds & _KIND_MASK) / count
+                universal_density[i] = ((kinds >> _UNIVERSAL_SHIFT) & _KIND_MASK) / count
+                address[i] = kinds >> _ADDRESS_SHIFT
+            content[i] = frozenset(t for t in set(tokens).difference(stops) if len(t) >= TOPIC_WORD)
         key = lines[i].key
         if key in NAV_LINES:
             cues[i] = "navigation"
@@ -397,12 +415,13 @@ def _topic_overlap(
     used, twice = _seen(content, prose)
     main_used, main_twice = _seen(content, main_prose)
     heading = content[0] if n and lines[0].index == 0 else frozenset()
-    for i, words in enumerate(content):
+    flags = zip(content, prose.tolist(), main_prose.tolist(), strict=True)
+    for i, (words, in_prose, in_main_prose) in enumerate(flags):
         if not words:
             continue
         size = len(words)
-        topic[i] = len(words & (twice if prose[i] else used)) / size
-        in_main[i] = len(words & (main_twice if main_prose[i] else main_used)) / size
+        topic[i] = len(words & (twice if in_prose else used)) / size
+        in_main[i] = len(words & (main_twice if in_main_prose else main_used)) / size
         if heading and i:
             title[i] = len(words & heading) / size
     return topic, title, in_main
