@@ -305,7 +305,7 @@ def base_features(
                 density[i] = (kinds & _KIND_MASK) / count
                 universal_density[i] = ((kinds >> _UNIVERSAL_SHIFT) & _KIND_MASK) / count
                 address[i] = kinds >> _ADDRESS_SHIFT
-            content[i] = frozenset(t for t in set(tokens).difference(stops) if len(t) >= TOPIC_WORD)
+            content[i] = frozenset(t for t in tokens if len(t) >= TOPIC_WORD and t not in stops)
         key = lines[i].key
         if key in NAV_LINES:
             cues[i] = "navigation"
