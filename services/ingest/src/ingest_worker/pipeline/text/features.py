@@ -476,7 +476,7 @@ def _starts_with(pattern: re.Pattern[str], picked: list[str]) -> npt.NDArray[np.
     out = np.zeros(len(picked), dtype=bool)
     found = [m.start() for m in pattern.finditer(joined)]  # offsets of the NUL before a line
     if found:
-        starts = np.cumsum([0, *(len(s) + 1 for s in picked[:-1])])
+        starts = _line_starts(picked)
         out[np.searchsorted(starts, found, side="left")] = True
     return out
 
@@ -622,12 +622,20 @@ def _match_counts(
     return _owner_counts(pattern, joined.lower() if lower else joined, picked)
 
 
+def _line_starts(texts: Sequence[str]) -> npt.NDArray[np.intp]:
+    """Where each of ``texts`` starts in them joined by one separator character."""
+    starts = np.zeros(len(texts), dtype=np.intp)
+    if len(texts) > 1:
+        np.cumsum(np.fromiter(map(len, texts[:-1]), dtype=np.intp, count=len(texts) - 1) + 1, out=starts[1:])
+    return starts
+
+
 def _owner_counts(pattern: re.Pattern[str], joined: str, picked: Sequence[str]) -> FloatArray:
     """Matches of ``pattern`` in ``joined`` (``picked`` joined by NUL) counted per line they start in."""
     found = [m.start() for m in pattern.finditer(joined)]
     if not found:
         return np.zeros(len(picked))
-    starts = np.cumsum([0, *(len(s) + 1 for s in picked[:-1])])
+    starts = _line_starts(picked)
     owner = np.searchsorted(starts, found, side="right") - 1
     return np.bincount(owner, minlength=len(picked)).astype(np.float64)
 
@@ -667,7 +675,7 @@ def _char_counts(
     pause = np.zeros(codes.shape[0], dtype=bool)
     pause[:-1] = ((codes[:-1] == 44) | (codes[:-1] == 46) | (codes[:-1] == 59)) & (codes[1:] == 32)
     # segment sums straight from the flags: no per-character float matrix on a huge page
-    begins = np.cumsum([0, *(len(h) + 1 for h in heads[:-1])])
+    begins = _line_starts(heads)
     indicators = ((flags & _LETTER) > 0, (flags & _DIGIT) > 0, upper, upper & prev_space, pause)
     totals = np.stack([np.add.reduceat(ind, begins, dtype=np.int64) for ind in indicators], axis=1)
     totals = totals.astype(np.float64)
