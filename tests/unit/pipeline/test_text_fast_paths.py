@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import numpy as np
+import pytest
 
 from ingest_worker.pipeline.text import features
 from ingest_worker.pipeline.text.dates import looks_like_date
@@ -128,7 +129,7 @@ def _first_chars(items: list[tuple[Any, Any]]) -> set[str] | None:
 def test_every_alternative_of_the_led_patterns_starts_with_a_letter_its_lookahead_allows() -> None:
     from re import _parser
 
-    for pattern, plain in ((features._PROMO, features.PROMO_WORDS), (features._BIO, features.BIO_PHRASES)):
+    for pattern, plain in ((features._BIO, features.BIO_PHRASES),):
         allowed = set(re.search(r"\(\?=\[([^]]+)\]\)", pattern.pattern).group(1))  # type: ignore[union-attr]
         starts = _first_chars(list(_parser.parse(plain)))
         assert starts is not None and starts <= allowed, sorted((starts or set()) - allowed)
@@ -293,3 +294,19 @@ def test_captions_are_the_lines_both_credit_patterns_find_line_by_line() -> None
     assert meta.captions == expected
     assert [line.text for line in layout.lines if line.kind == CAPTION] == expected
     assert len(expected) == 4
+
+
+def test_grouping_alternatives_by_first_letter_keeps_every_match() -> None:
+    from ingest_worker.pipeline.text.leads import by_first_letter
+
+    alternatives = ["ab", "c", "abc", "a", "cd\\b", "b-?x", "ba"]
+    grouped = by_first_letter(alternatives)
+    assert grouped == "a(?:b|bc|)|c(?:|d\\b)|b(?:-?x|a)"
+    text = "abc ab a cd c cdx bx b-x ba bab abcd " * 3
+    assert [m.span() for m in re.finditer(grouped, text)] == [
+        m.span() for m in re.finditer("|".join(alternatives), text)
+    ]
+    for bad in (["a?b"], ["(ab)"], ["\\bab"], ["a*"]):
+        with pytest.raises(ValueError):
+            by_first_letter(bad)
+    assert features._PROMO.pattern.startswith(r"\b(?:s(?:ubscri|")

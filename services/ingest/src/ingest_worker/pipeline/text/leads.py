@@ -11,8 +11,27 @@ character of every alternative; the unit tests check each led pattern's set agai
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 
 def led(first: str, pattern: str, flags: int = 0) -> re.Pattern[str]:
     """``pattern`` compiled behind a lookahead for ``first`` (a character-class body, e.g. ``\\dab``)."""
     return re.compile(rf"(?=[{first}])(?:{pattern})", flags)
+
+
+def by_first_letter(alternatives: Sequence[str]) -> str:
+    """The alternation of ``alternatives`` with those sharing a first letter grouped behind it:
+    ``ab|c|ad`` becomes ``a(?:b|d)|c``, so ``re`` compares each first letter once per position.
+
+    The matches are the same: at a position only the alternatives starting with the character
+    there can match, and among those the order is kept. Each alternative must start with a
+    letter that no quantifier follows, and hold no ``|`` outside a group.
+    """
+    groups: dict[str, list[str]] = {}
+    for alternative in alternatives:
+        first, rest = alternative[:1], alternative[1:]
+        if not first.isalpha() or rest[:1] in ("?", "*", "+", "{"):
+            raise ValueError(f"not led by a plain letter: {alternative!r}")
+        groups.setdefault(first, []).append(rest)
+    grouped = (rests[0] if len(rests) == 1 else "(?:" + "|".join(rests) + ")" for rests in groups.values())
+    return "|".join(first + rest for first, rest in zip(groups, grouped, strict=True))
