@@ -7,7 +7,8 @@ page dump "is this the article?" is mostly a question about the region a line si
 Costs are paid per page, not per line, wherever possible: character classes come from one
 lookup of every code point in a table, the rare-match patterns (links, photo credits, menu
 separators) run once over the page's lines joined, and the context part is a handful of
-numpy operations. The one Python loop left tokenises each line and looks its cue up.
+numpy operations; every line's words come from one pass over the page. The one Python loop
+left counts each line's function words and looks its cue up.
 
 Prose that is not the article (an advertiser disclosure, comment rules, an author's bio,
 another story's teaser) reads like the article; what gives it away is whom it addresses

@@ -25,7 +25,8 @@ def by_first_letter(alternatives: Sequence[str]) -> str:
 
     The matches are the same: at a position only the alternatives starting with the character
     there can match, and among those the order is kept. Each alternative must start with a
-    letter that no quantifier follows, and hold no ``|`` outside a group.
+    letter that no quantifier follows, and hold no ``|`` outside a group; the pattern must not
+    be compiled with IGNORECASE (where two different letters can match one character).
     """
     groups: dict[str, list[str]] = {}
     for alternative in alternatives:
