@@ -11,6 +11,8 @@ import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
+from ingest_worker.pipeline.text.leads import led
+
 #: Lines longer than this are sentences that mention a date, not a date line.
 MAX_DATE_LINE = 120
 
@@ -47,7 +49,9 @@ _DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"\d+")
 _YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?!\d)")
 #: Cheap gate: a digit and either a month word or a numeric date shape.
-_HINT = re.compile(rf"\d{{4}}|\b\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b|\b({_MONTH})\b", re.I)
+HINT_PATTERN = rf"\d{{4}}|\b\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}\b|\b({_MONTH})\b"
+#: ... led by the characters its matches start with: a digit or a month's first letter.
+_HINT = led(r"\d" + "".join(sorted({name[0] for name in _MONTHS})), HINT_PATTERN, re.I)
 
 
 #: Month names and abbreviations in the languages above, case-folded, to month numbers.
