@@ -128,7 +128,7 @@ def wait_for_job(client: httpx.Client, job_id: str, timeout: float = 90) -> dict
     deadline = time.monotonic() + timeout
     job: dict[str, Any] = {}
     while time.monotonic() < deadline:
-        job = client.get(f"/v1/jobs/{job_id}", params={"wait": 5}).json()
+        job = client.get(f"/v1/jobs/{job_id}", params={"wait": 5, "until": "final"}).json()
         if job["status"] in {"succeeded", "partially_failed", "failed", "cancelled"}:
             return job
     raise AssertionError(f"job {job_id} did not finish within {timeout}s: {job}")

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from ingest_core.schema import Record
+    from ingest_worker.process import Outcome
 
 CORPUS = Path("/work/shared/eval/trafilatura-eval")
 RESULTS = Path(__file__).resolve().parents[1] / "RESULTS.md"
@@ -90,8 +91,8 @@ def init_worker(modes: tuple[str, ...] = ("html",)) -> None:
     _STATE["modes"] = modes
 
 
-def pipeline_record(raw: bytes, content_type: str, name: str, source_url: str | None = None) -> Record | None:
-    """The record the real pipeline makes of one page (dedup off); None when it is rejected.
+def _outcome(raw: bytes, content_type: str, name: str, source_url: str | None = None) -> Outcome:
+    """What the real pipeline makes of one page (dedup off).
 
     ``init_worker`` runs first in the process (a Pool initializer does; else here).
     """
@@ -103,13 +104,18 @@ def pipeline_record(raw: bytes, content_type: str, name: str, source_url: str | 
         init_worker(("html",))
     hints = Hints(source_url=source_url)
     item = DocumentInput(raw=raw, collection="bench", filename=name, content_type=content_type, hints=hints)
-    return process_document(item, _STATE["pipeline"], _STATE["ctx"], record_id=new_id()).record
+    return process_document(item, _STATE["pipeline"], _STATE["ctx"], record_id=new_id())
 
 
-def _pipeline_text(raw: bytes, content_type: str, name: str) -> str | None:
-    """The record's text, or None when the pipeline rejects the page."""
-    record = pipeline_record(raw, content_type, name)
-    return record.text if record else None
+def pipeline_record(raw: bytes, content_type: str, name: str, source_url: str | None = None) -> Record | None:
+    """The record the real pipeline makes of one page (dedup off); None when it is rejected."""
+    return _outcome(raw, content_type, name, source_url).record
+
+
+def _pipeline_text(raw: bytes, content_type: str, name: str) -> tuple[str | None, str | None]:
+    """The record's text, or None and the reason when the pipeline rejects the page."""
+    outcome = _outcome(raw, content_type, name)
+    return (outcome.record.text, None) if outcome.record else (None, outcome.error or "rejected")
 
 
 def _page(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
@@ -130,17 +136,17 @@ def _page(job: tuple[str, dict[str, Any]]) -> dict[str, Any]:
         whole = ""
     out["whole page (unfiltered)"] = score(whole, with_, without)
     out["trafilatura.extract"] = score(trafilatura.extract(html) or "", with_, without)
-    rejected: list[str] = []
+    rejected: list[tuple[str, str, str]] = []
     if "html" in modes:
-        page_text = _pipeline_text(raw, "text/html", entry["file"])
+        page_text, reason = _pipeline_text(raw, "text/html", entry["file"])
         out["pipeline, HTML mode"] = score(page_text or "", with_, without)
-        rejected += ["HTML mode"] if page_text is None else []
+        rejected += [("HTML mode", entry["file"], reason)] if reason else []
     if "text" in modes:
         started = time.process_time()
-        text = _pipeline_text(whole.encode("utf-8"), "text/plain", entry["file"] + ".txt")
+        text, reason = _pipeline_text(whole.encode("utf-8"), "text/plain", entry["file"] + ".txt")
         out["cpu_text"] = time.process_time() - started
         out["pipeline, plain-text mode"] = score(text or "", with_, without)
-        rejected += ["plain-text mode"] if text is None else []
+        rejected += [("plain-text mode", entry["file"], reason)] if reason else []
     out["rejected"] = rejected
     return out
 
@@ -158,7 +164,7 @@ def _decode(raw: bytes) -> str:
 
 #: Pages each pipeline mode rejected, filled by ``run`` (every eval page is an article or a
 #: page with main text: a rejection is a loss).
-REJECTED: dict[str, int] = {}
+REJECTED: dict[str, list[tuple[str, str]]] = {}
 
 
 def run(
@@ -171,8 +177,8 @@ def run(
         for result in pool.imap(_page, entries, chunksize=8):
             cpu_text += result.pop("cpu_text", 0.0)
             english = result.pop("english")
-            for mode in result.pop("rejected"):
-                REJECTED[mode] = REJECTED.get(mode, 0) + 1
+            for mode, page, reason in result.pop("rejected"):
+                REJECTED.setdefault(mode, []).append((page, reason))
             for name, counts in result.items():
                 groups = totals.setdefault(
                     name, {"all": Counts(), "English": Counts(), "non-English": Counts()}
@@ -207,8 +213,10 @@ def report(totals: dict[str, dict[str, Counts]], pages: int, command: str) -> st
             f"| {groups['English'].f1:.3f} | {groups['non-English'].f1:.3f} |"
         )
     ran = [mode for mode in ("HTML mode", "plain-text mode") if f"pipeline, {mode}" in totals]
-    refused = ", ".join(f"{mode} {REJECTED.get(mode, 0)}" for mode in ran)
+    refused = ", ".join(f"{mode} {len(REJECTED.get(mode, []))}" for mode in ran)
     lines += ["", f"Pages the pipeline rejected (of {pages}): {refused}."]
+    for mode in ran:
+        lines += [f"- {mode}: `{page}`: {reason}" for page, reason in sorted(REJECTED.get(mode, []))]
     return "\n".join(lines)
 
 

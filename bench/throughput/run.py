@@ -221,10 +221,15 @@ def wait_final(
     paced: bool = True,
     on_poll: Callable[[dict[str, int]], None] | None = None,
 ) -> tuple[dict[str, Any], int]:
-    """Long-polls the job until final; (last answer, number of polls). Reads status and counts."""
+    """Long-polls the job until final; (last answer, number of polls). Reads status and counts.
+
+    Paced polls (a batch, its progress followed) answer on any change; unpaced ones (a single
+    upload waiting for its outcome) ask the API to answer only once the job is final.
+    """
     polls = 0
+    params = {"wait": 5, "until": "change" if paced else "final"}
     while True:
-        response = client.get(f"/v1/jobs/{job_id}", params={"wait": 5}, timeout=60.0)
+        response = client.get(f"/v1/jobs/{job_id}", params=params, timeout=60.0)
         response.raise_for_status()
         polls += 1
         job = response.json()

@@ -50,6 +50,44 @@ def test_a_long_poll_answers_with_the_change_it_woke_for(
     assert job["documents"][0]["error"] == "spec: rejected while polled"
 
 
+def test_a_long_poll_until_final_sleeps_through_the_changes_before_the_end(
+    api_server: ApiServer, redis_client: redis.Redis[bytes], collection: str
+) -> None:
+    jobs = JobStore(redis_client)
+    first, second = NewDocument(filename="a.txt"), NewDocument(filename="b.txt")
+    job_id = jobs.create_job(tenant_collection(DEFAULT_TENANT, collection), [first, second])
+    answers: dict[str, tuple[dict[str, Any], float]] = {}
+    with httpx.Client(base_url=api_server.url, timeout=60) as client:
+
+        def poll(until: str) -> None:
+            job = client.get(f"/v1/jobs/{job_id}", params={"wait": 30, "until": until}).json()
+            answers[until] = (job, time.monotonic())
+
+        polls = [threading.Thread(target=poll, args=(until,)) for until in ("change", "final")]
+        for thread in polls:
+            thread.start()
+        time.sleep(0.5)
+        jobs.finish(job_id, first.doc_id, DocStatus.rejected, error="first")
+        time.sleep(1.5)  # past the waits' 1 s fallback re-check
+        last_change = time.monotonic()
+        jobs.finish(job_id, second.doc_id, DocStatus.rejected, error="second")
+        for thread in polls:
+            thread.join(60)
+
+    on_change, changed_at = answers["change"]
+    assert on_change["status"] == "running" and changed_at < last_change
+    final, finished_at = answers["final"]
+    assert final["status"] == "failed" and finished_at >= last_change
+    assert [doc["error"] for doc in final["documents"]] == ["first", "second"]
+
+
+def test_a_long_poll_until_anything_else_is_422(api_server: ApiServer) -> None:
+    with httpx.Client(base_url=api_server.url, timeout=60) as client:
+        response = client.get(f"/v1/jobs/{new_id()}", params={"wait": 1, "until": "soon"})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
+
+
 def test_a_long_poll_on_a_finished_job_answers_at_once(
     api_server: ApiServer, redis_client: redis.Redis[bytes], collection: str
 ) -> None:

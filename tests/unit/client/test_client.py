@@ -262,6 +262,19 @@ def test_wait_for_long_polls_until_the_job_is_finished(no_sleep: list[float]) ->
     assert waits == ["30", "30", "30"]
 
 
+@pytest.mark.parametrize(("follow", "until"), [(False, "final"), (True, None)])
+def test_wait_for_asks_for_the_final_state_unless_it_follows_changes(follow: bool, until: str | None) -> None:
+    asked: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params.get("until"))
+        return httpx.Response(200, json=job_json("j1", "succeeded", []))
+
+    with mock_client(handler) as api:
+        api.wait_for("j1", timeout=100, on_update=(lambda job: None) if follow else None)
+    assert asked == [until]
+
+
 def test_wait_for_raises_wait_timeout_with_the_last_state(monkeypatch: pytest.MonkeyPatch) -> None:
     from ingest_client import client as client_module
 

@@ -44,6 +44,24 @@ def test_random_high_bytes_are_rejected_as_undecodable() -> None:
         _decoded(raw)
 
 
+_POLISH = "Jak pomóc osobie niewidomej, z którą jesteśmy w restauracji? Co zrobić, jeśli tłumacz pomaga? "
+
+
+def test_text_whose_accents_were_replaced_upstream_is_kept_with_a_warning() -> None:
+    # valid UTF-8 holding U+FFFD where a wrong charset upstream lost ó, ą, ś, ł (~6% of letters)
+    damaged = "".join("\ufffd" if char in "óąśł" else char for char in _POLISH) * 20
+    doc = _decoded(damaged.encode("utf-8"))
+    assert doc.text == damaged
+    assert any("U+FFFD" in warning for warning in doc.warnings)
+
+
+def test_text_mostly_replacement_characters_is_rejected_as_undecodable() -> None:
+    # a Chinese page read as cp1252 and replaced: more U+FFFD than letters
+    line = "\ufffd" * 5 + " 2012-06-04 " + "\ufffd" * 4 + " Ѳ\ufffd\n"
+    with pytest.raises(Reject, match=r"undecodable bytes: \d+ replacement characters"):
+        _decoded((line * 60).encode("utf-8"))
+
+
 def test_html_is_recognised_by_name_by_declared_type_and_by_content() -> None:
     page = b"<!doctype html><html><head><title>x</title></head><body><p>Hello there</p></body></html>"
     assert _decoded(page).content_type == "text/html"

@@ -98,6 +98,21 @@ def test_publication_label_finds_a_date_far_from_an_unhelpful_h1() -> None:
     assert date_of(tree) == "2022-01-25"
 
 
+def test_a_line_that_starts_with_the_word_datum_labels_the_date_after_it() -> None:
+    filler = "".join(f"<p>Paragraph {n} of the story.</p>" for n in range(20))
+    body = f"<h1>A headline here</h1>{filler}<p>Datum</p><p>25.01.2022</p>"
+    assert date_of(page(body=body)) == "2022-01-25"
+    # a word that merely starts with it is no label
+    assert date_of(page(body=f"<h1>A headline here</h1>{filler}<p>Datumsgrenze</p><p>25.01.2022</p>")) is None
+
+
+def test_a_regional_language_tag_with_an_underscore_reads_dates_as_its_language_writes_them() -> None:
+    body = "<h1>A headline here</h1><p>07/01/2021</p><p>Text of the story.</p>"
+    for tag in ("en", "en-US", "en_US"):  # month first in English
+        tree = fromstring(f"<html lang='{tag}'><head></head><body>{body}</body></html>")
+        assert date_of(tree) == "2021-07-01", tag
+
+
 def test_first_printed_date_of_a_line_is_the_one_taken() -> None:
     assert parse_date("Bern, 17.08.2007 - Rede beim Städtegipfel, Basel, 18. August 2007") == "2007-08-17"
 

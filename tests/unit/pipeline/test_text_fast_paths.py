@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import numpy as np
+import pytest
 
 from ingest_worker.pipeline.text import features
 from ingest_worker.pipeline.text.dates import looks_like_date
@@ -128,7 +129,7 @@ def _first_chars(items: list[tuple[Any, Any]]) -> set[str] | None:
 def test_every_alternative_of_the_led_patterns_starts_with_a_letter_its_lookahead_allows() -> None:
     from re import _parser
 
-    for pattern, plain in ((features._PROMO, features.PROMO_WORDS), (features._BIO, features.BIO_PHRASES)):
+    for pattern, plain in ((features._BIO, features.BIO_PHRASES),):
         allowed = set(re.search(r"\(\?=\[([^]]+)\]\)", pattern.pattern).group(1))  # type: ignore[union-attr]
         starts = _first_chars(list(_parser.parse(plain)))
         assert starts is not None and starts <= allowed, sorted((starts or set()) - allowed)
@@ -149,3 +150,163 @@ def test_led_patterns_find_what_the_plain_patterns_find() -> None:
         == [m.span() for m in re.finditer(plain_you, german)]
         != []
     )
+
+
+def _starts(items: list[tuple[Any, Any]]) -> set[str] | None:
+    """``_first_chars``, also through repeats of at least one and classes of literals and categories
+    (a category as its name, "CATEGORY_DIGIT"): what a lookahead class must allow."""
+    from re import _constants as sre
+
+    for op, av in items:
+        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            continue
+        if op is sre.LITERAL:
+            return {chr(av)}
+        if op is sre.IN:
+            if not all(kind in (sre.LITERAL, sre.CATEGORY) for kind, _ in av):
+                return None
+            return {chr(code) if kind is sre.LITERAL else str(code) for kind, code in av}
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
+            return _starts(list(av[2]))
+        if op is sre.BRANCH:
+            found: set[str] = set()
+            for branch in av[1]:
+                chars = _starts(list(branch))
+                if chars is None:
+                    return None
+                found |= chars
+            return found
+        if op is sre.SUBPATTERN:
+            return _starts(list(av[-1]))
+        return None
+    return None
+
+
+def _led_patterns() -> list[re.Pattern[str]]:
+    from ingest_worker.pipeline.text import classify, cues, dates
+
+    return [
+        dates._HINT,
+        cues.PHOTO_CREDIT,
+        features._PHOTO_CREDIT_LOWER,
+        classify._COMMENT_HEAD,
+        classify._NEWSLETTER,
+        classify._POST_META,
+        classify._DISCLOSURE,
+        classify._CONSENT,
+    ]
+
+
+def _lead_and_plain(pattern: re.Pattern[str]) -> tuple[str, re.Pattern[str]]:
+    """A ``leads.led`` pattern's class body, and the pattern it leads compiled without it."""
+    found = re.fullmatch(r"\(\?=\[([^]]+)\]\)\(\?:(.*)\)", pattern.pattern, re.DOTALL)
+    assert found is not None, pattern.pattern
+    return found.group(1), re.compile(found.group(2), pattern.flags)
+
+
+def test_every_alternative_of_each_led_pattern_starts_with_a_character_its_lookahead_allows() -> None:
+    from re import _parser
+
+    for pattern in _led_patterns():
+        body, plain = _lead_and_plain(pattern)
+        allowed = _starts(list(_parser.parse(f"[{body}]")))
+        starts = _starts(list(_parser.parse(plain.pattern)))
+        assert allowed is not None and starts is not None, plain.pattern
+        assert starts <= allowed, (plain.pattern[:60], sorted(starts - allowed))
+
+
+LED_TEXTS = [
+    *PAGE,
+    "Anne 21. Juni 2018 um 7:32 Uhr - Antworten",
+    "kritik-1013 schreibt:",
+    "Marie a écrit :",
+    "TOM SAYS:",
+    "Posted by Ned at 5:11 AM",
+    "Pingback: a post elsewhere",
+    "This entry was posted in News and tagged budget.",
+    "We may receive compensation when you click on links to products from our partners.",
+    "Für Links auf dieser Seite erhält CHIP ggf. eine Provision",
+    "Ich bin damit einverstanden, dass meine Daten gespeichert werden.",
+    "Diese Website verwendet Akismet, um Spam zu reduzieren.",
+    "Sign up for our NEWSLETTER today",
+    "Photo: AP / Getty Images",
+    "(via Reuters) Foto: dpa",
+    "PICTURE ALLIANCE / Shutterstock",
+    "Image credit: NASA",
+    "Published on 12 März 2024 and updated 2024-03-13 at 10:30",
+    "Am 3.4.2021 und am 5/6/22",
+    "ſeptember 3 ſep kelvin 1 \u212a",
+    "The ﬁrst photograph; no credit here",
+]
+
+
+def test_led_patterns_find_what_the_plain_patterns_find_at_every_position() -> None:
+    cased = [*LED_TEXTS, *(line.lower() for line in LED_TEXTS), *(line.upper() for line in LED_TEXTS)]
+    text = "\x00".join(cased)
+    for pattern in _led_patterns():
+        _, plain = _lead_and_plain(pattern)
+        for line in text.split("\x00"):
+            assert [m.span() for m in pattern.finditer(line)] == [m.span() for m in plain.finditer(line)]
+        assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_lines_matching_resumes_at_the_next_line_after_a_hit() -> None:
+    texts = ["ap ap ap", "paper happens", "", "no", "epa", "x ap"]
+    pattern = re.compile(r"ap|epa")
+    assert _lines_matching(pattern, texts) == {0, 1, 4, 5}
+    assert _lines_matching(pattern, ["ap"]) == {0}
+    assert _lines_matching(re.compile(r"^ap"), texts) == {0}  # "^": the joined text's start only, as before
+
+
+def test_formal_you_is_counted_as_the_regex_counts_it_with_or_without_the_shortcut() -> None:
+    pages = [
+        ["Bitte klicken Sie hier, Ihre Daten und Ihnen.", "Sie kommen.", "die Ihrer"],
+        ["No German here", "nothing to see"],
+        ["Siegfried and Ihm", "plain"],
+    ]
+    for scans in pages:
+        expected = features._match_counts(features._FORMAL_YOU, scans, np.arange(len(scans)))
+        assert features._formal_you_counts(scans).tolist() == expected.tolist()
+    assert features._formal_you_counts(pages[0]).tolist() == [3.0, 0.0, 1.0]
+
+
+def test_captions_are_the_lines_both_credit_patterns_find_line_by_line() -> None:
+    from ingest_worker.pipeline.text import metadata
+    from ingest_worker.pipeline.text.cues import PHOTO_CREDIT
+    from ingest_worker.pipeline.text.segment import BODY, BOILERPLATE, CAPTION
+
+    texts = [
+        "Photo: Reuters/John Smith",  # both patterns
+        "A happy paper map of the capital",  # credit words ("ap") but no credit
+        "Image credit: NASA",
+        "The company said profits rose (via AFP)",
+        "Nothing to see here",
+        "picture alliance / dpa",
+    ]
+    layout = layout_from_paragraphs(texts)
+    for i, line in enumerate(layout.lines):
+        line.mark(BODY if i % 2 else BOILERPLATE, "" if i % 2 else "short_fragment")
+    meta = metadata.TextMetadata()
+    metadata._captions(layout.lines, meta)
+    expected = [
+        text for text in texts if metadata._CREDIT_WORD.search(text.lower()) and PHOTO_CREDIT.search(text)
+    ]
+    assert meta.captions == expected
+    assert [line.text for line in layout.lines if line.kind == CAPTION] == expected
+    assert len(expected) == 4
+
+
+def test_grouping_alternatives_by_first_letter_keeps_every_match() -> None:
+    from ingest_worker.pipeline.text.leads import by_first_letter
+
+    alternatives = ["ab", "c", "abc", "a", "cd\\b", "b-?x", "ba"]
+    grouped = by_first_letter(alternatives)
+    assert grouped == "a(?:b|bc|)|c(?:|d\\b)|b(?:-?x|a)"
+    text = "abc ab a cd c cdx bx b-x ba bab abcd " * 3
+    assert [m.span() for m in re.finditer(grouped, text)] == [
+        m.span() for m in re.finditer("|".join(alternatives), text)
+    ]
+    for bad in (["a?b"], ["(ab)"], ["\\bab"], ["a*"]):
+        with pytest.raises(ValueError):
+            by_first_letter(bad)
+    assert features._PROMO.pattern.startswith(r"\b(?:s(?:ubscri|")

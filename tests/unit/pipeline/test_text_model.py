@@ -103,6 +103,53 @@ def test_a_forest_survives_the_round_trip_through_its_json_form() -> None:
     assert again.to_dict() == forest.to_dict()
 
 
+def _walked_one_by_one(forest: Forest, x: np.ndarray) -> np.ndarray:
+    """The plain form: each line down each tree from the root, leaf values added tree by tree."""
+    inner = forest.feature.shape[1]
+    out = np.empty(x.shape[0])
+    for r, row in enumerate(x):
+        total = None
+        for t in range(forest.feature.shape[0]):
+            node = 0
+            for _ in range(forest.depth):
+                node = 2 * node + (2 if row[forest.feature[t, node]] > forest.threshold[t, node] else 1)
+            value = float(forest.value[t, node - inner])
+            total = value if total is None else total + value
+        out[r] = (0.0 if total is None else total) + forest.bias
+    return out
+
+
+@pytest.mark.parametrize("lines", [2, 3, 7, 8, 9, 25, 26])
+def test_the_forest_walk_in_parts_gives_every_line_the_plain_walks_leaves_and_sum(
+    lines: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Walked in parts of 4 lines and scored in calls of 12, across the shipped trees: the same
+    leaves and the same sums, bit for bit (tree by tree, as the scores always were added)."""
+    from ingest_worker.pipeline.text import model
+
+    monkeypatch.setattr(model, "_WALK_ROWS", 4)
+    monkeypatch.setattr(model, "_FOREST_ROWS", 12)
+    forest = load_model().stage1
+    assert isinstance(forest, Forest)
+    rng = np.random.default_rng(lines)
+    x = rng.normal(size=(lines, len(FEATURE_NAMES))) * 2
+    x[:, : len(FEATURE_NAMES) // 2] = np.abs(x[:, : len(FEATURE_NAMES) // 2])
+    # every call of 12 lines (and the rest) is summed as a whole; a call of one line is numpy's own sum
+    calls = [x[i : i + 12] for i in range(0, lines, 12)]
+    expected = np.concatenate(
+        [_walked_one_by_one(forest, part) if len(part) > 1 else forest(part) for part in calls]
+    )
+    assert np.array_equal(forest(x), expected)
+
+
+def test_a_lone_line_and_an_empty_page_score_as_before() -> None:
+    forest = _two_trees()
+    assert forest(np.array([[1.0, 5.0]])).tolist() == [3.5 + 0.25]
+    assert forest(np.zeros((0, 2))).tolist() == []
+    stump = Forest.from_nodes([[(0, 0.0, -1, -1, 2.0)]], bias=1.0)  # depth 0: one leaf
+    assert stump(np.zeros((3, 1))).tolist() == [3.0, 3.0, 3.0]
+
+
 def _column(features: np.ndarray, name: str) -> list[float]:
     return [round(float(v), 4) for v in features[:, FEATURE_NAMES.index(name)]]
 

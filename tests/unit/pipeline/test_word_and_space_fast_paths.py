@@ -19,7 +19,7 @@ import pytest
 
 from ingest_worker.pipeline.normalise import content_hash
 from ingest_worker.pipeline.text import segment as seg
-from ingest_worker.pipeline.words import joined_words, word_count, word_table
+from ingest_worker.pipeline.words import joined_words, word_count, word_table, words_by_line
 
 _WORD = re.compile(r"\w+")
 
@@ -66,6 +66,20 @@ def test_word_table_is_the_regex_word_class_for_every_code_point() -> None:
 def test_word_count_and_joined_words_are_what_findall_gives(text: str) -> None:
     assert word_count(text) == len(_WORD.findall(text))
     assert joined_words(text) == " ".join(_WORD.findall(text))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_words_by_line_are_what_findall_gives_each_line(seed: int) -> None:
+    """Mixed pages of tricky and random lines, NULs among them in some (the per-line fallback)."""
+    rng = random.Random(seed)
+    lines = [text[:300] for text in TRICKY] + _random_texts(60, seed=seed)
+    rng.shuffle(lines)
+    if seed % 2:
+        lines = [line.replace("\x00", " ") for line in lines]  # the line stages' own input: no NUL
+    assert words_by_line(lines) == [_WORD.findall(line) for line in lines]
+    assert words_by_line(lines[:1]) == [_WORD.findall(lines[0])]
+    assert words_by_line([]) == []
+    assert words_by_line(["", "", "a b"]) == [[], [], ["a", "b"]]
 
 
 @pytest.mark.parametrize("text", [*TRICKY, "Straße STRASSE strasse", "ΣΊΣΥΦΟΣ σίσυφος"])

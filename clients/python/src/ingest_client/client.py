@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import quote
 
 import httpx
@@ -246,8 +246,16 @@ class IngestClient:
 
     # --- jobs --------------------------------------------------------------------------------
 
-    def job(self, job_id: str, wait: float | None = None, *, all_documents: bool = True) -> Job:
-        """The job's current state; with ``wait``, long-poll up to that many seconds for a change.
+    def job(
+        self,
+        job_id: str,
+        wait: float | None = None,
+        *,
+        all_documents: bool = True,
+        until: Literal["change", "final"] = "change",
+    ) -> Job:
+        """The job's current state; with ``wait``, long-poll up to that many seconds for a change
+        (``until="final"``: only for the job to finish).
 
         The API answers a page of documents at a time; ``all_documents`` follows the pages so
         the job comes back whole (``all_documents=False``: counts and the first page only).
@@ -257,6 +265,8 @@ class IngestClient:
         if wait is not None and wait > 0:
             params["wait"] = max(1, math.ceil(wait))
             timeout = self.timeout + params["wait"]
+            if until != "change":
+                params["until"] = until
         response = self._request("GET", f"/v1/jobs/{quote(job_id, safe='')}", params=params, timeout=timeout)
         job = cast(Job, response.json())
         return self._whole(job) if all_documents else job
@@ -302,7 +312,8 @@ class IngestClient:
     ) -> Job:
         """Long-poll until the job is finished and return it. ``timeout`` None waits forever;
         past it, raise ``WaitTimeoutError`` (its ``job`` is the last state seen). ``on_update`` is
-        called with each state received."""
+        called with each state received: the polls then answer on every change; without it,
+        only when the job is final (one round trip for a small job)."""
         deadline = None if timeout is None else _monotonic() + timeout
         job: Job | None = None
         while True:
@@ -314,7 +325,8 @@ class IngestClient:
                 step = min(step, remaining)
             started = _monotonic()
             previous = job
-            job = self.job(job_id, wait=step, all_documents=False)
+            until: Literal["change", "final"] = "change" if on_update is not None else "final"
+            job = self.job(job_id, wait=step, all_documents=False, until=until)
             if on_update is not None:
                 on_update(job)
             if job_finished(job):

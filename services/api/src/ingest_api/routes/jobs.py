@@ -10,7 +10,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
@@ -51,13 +51,17 @@ def _read(
     limit: int | None = None,
     cursor: str | None = None,
     status: DocStatus | None = None,
+    documents: bool = True,
 ) -> tuple[JobView, int | None]:
     """The job as its tenant sees it, with its version (None once only its summary is left);
-    404 for another tenant's, as if it did not exist. Blocking: one thread hop per read."""
+    404 for another tenant's, as if it did not exist. Blocking: one thread hop per read.
+    ``documents=False`` reads the counts alone (a long-poll's check of a large job)."""
     if cursor is not None and not cursor.isdigit():
         raise BadRequest("cursor must be a value of next_cursor", details={"cursor": cursor})
     size = limit or services.settings.job_page_size
-    found = services.jobs.get_versioned_job(job_id, limit=size, cursor=cursor, status=status)
+    found = services.jobs.get_versioned_job(
+        job_id, limit=size, cursor=cursor, status=status, with_documents=documents
+    )
     job, version = found if found else (None, None)
     if job is None and cursor is None and status is None:
         job = _archived(services, job_id)
@@ -120,20 +124,36 @@ async def get_job(  # noqa: PLR0917 (query parameters)
         str | None, Query(max_length=20, description="`next_cursor` of the page before")
     ] = None,
     status: Annotated[DocStatus | None, Query(description="Only documents in this state")] = None,
+    until: Annotated[
+        Literal["change", "final"],
+        Query(description="With `wait`: answer on the job's next change, or only once it is final"),
+    ] = "change",
 ) -> JobView:
-    """The job with its counts and one page of its documents' outcomes."""
+    """The job with its counts and one page of its documents' outcomes.
 
-    def read() -> tuple[JobView, int | None]:
-        return _read(services, scope, job_id, limit=limit, cursor=cursor, status=status)
+    ``until=final`` spares a client that only wants the outcome a round trip per intermediate
+    change (a one-document job changes twice: claimed, then done); while it waits, each change
+    is checked on the counts alone and the page of documents is read once, at the end.
+    """
+
+    def read(documents: bool = True) -> tuple[JobView, int | None]:
+        return _read(services, scope, job_id, limit=limit, cursor=cursor, status=status, documents=documents)
 
     with services.changes.watch(job_id) as watch:
         job, version = await run_in_threadpool(read)
         if wait > 0 and job.status not in TERMINAL_JOB_STATUSES:
             deadline = time.monotonic() + min(wait, services.settings.long_poll_max_seconds)
-            latest = version
-            while latest == version and (remaining := deadline - time.monotonic()) > 0:
+            latest, answered = version, False
+            while not answered and (remaining := deadline - time.monotonic()) > 0:
                 await watch.changed(remaining)
-                job, latest = await run_in_threadpool(read)  # the job and its version in one step
+                if until == "final":
+                    head, latest = await run_in_threadpool(read, False)
+                    answered = head.status in TERMINAL_JOB_STATUSES
+                else:
+                    job, latest = await run_in_threadpool(read)  # the job and its version in one step
+                    answered = latest != version
+            if until == "final" and latest != version:
+                job, _ = await run_in_threadpool(read)
     return job
 
 

@@ -83,9 +83,9 @@ class Decode:
             raise Reject("undecodable bytes: no character encoding fits")
         if len(text) > ctx.max_text_chars:
             raise Reject(f"text too long: {len(text)} characters (limit {ctx.max_text_chars})")
-        bad = text.count("\ufffd")
-        if bad > max(8, len(text) // 50):
-            raise Reject(f"undecodable bytes: {bad} replacement characters after decoding")
+        damaged = text.count("\ufffd")
+        if damaged > max(8, len(text) // 50):
+            _check_damage(doc, text, damaged)
         if not _readable(text):
             raise Reject("no readable text after decoding")
         doc.encoding = encoding
@@ -94,6 +94,27 @@ class Decode:
         else:
             doc.text = text
         return doc
+
+
+#: A text keeps its U+FFFD characters while it has at least this many letters for each one.
+LETTERS_PER_DAMAGED = 10
+
+
+def _check_damage(doc: Article, text: str, damaged: int) -> None:
+    """Text with replacement characters is kept while its letters still carry it.
+
+    A page converted once with the wrong charset upstream reaches us as valid UTF-8 with
+    U+FFFD where its accented letters were ("Jak pomaga\ufffd, \ufffdeby..."): damaged, but
+    an article a reader still follows, so it is stored with a warning. Mojibake of a whole
+    script (a Chinese page read as cp1252 and replaced) has more replacement characters
+    than letters and says nothing: that is rejected.
+    """
+    letters = len(_LETTER.findall(text[:1_000_000]))
+    if damaged * LETTERS_PER_DAMAGED > letters:
+        raise Reject(f"undecodable bytes: {damaged} replacement characters after decoding")
+    doc.warnings.append(
+        f"{damaged} unreadable characters (U+FFFD) in the text: damaged before or while decoding"
+    )
 
 
 def accept_text(doc: Article, text: str, ctx: StageContext, *, html: bool = False) -> Article:

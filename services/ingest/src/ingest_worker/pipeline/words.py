@@ -10,10 +10,14 @@ maximal run of them. A unit test checks the table against ``re`` for every code 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
+
+_WORD = re.compile(r"\w+")
 
 Codes = npt.NDArray[np.uint32]
 Bools = npt.NDArray[np.bool_]
@@ -57,3 +61,22 @@ def joined_words(text: str) -> str:
     if out.shape[0] and not is_word[-1]:
         out = out[:-1]  # the gap after the last word
     return out.tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def words_by_line(lines: Sequence[str]) -> list[list[str]]:
+    """``[re.findall(r"\\w+", line) for line in lines]``, from one pass over the lines joined.
+
+    Lines are joined by NUL (not a word character); every other non-word character becomes a
+    space, so ``str.split`` (no word character is white space) cuts out each line's words.
+    Per line, ``findall`` costs ~5 µs of call and string overhead plus the regex engine's
+    per-character steps: on a 5 KB page this is a fifth of the time. A line holding a NUL
+    itself (the line stages strip them) is told apart by the count of parts and read by ``re``.
+    """
+    if not lines:
+        return []
+    codes = code_points("\x00".join(lines))
+    kept = np.where(word_table()[codes] | (codes == 0), codes, np.uint32(32))
+    parts = kept.tobytes().decode("utf-32-le", "surrogatepass").split("\x00")
+    if len(parts) != len(lines):
+        return [_WORD.findall(line) for line in lines]
+    return [part.split() for part in parts]

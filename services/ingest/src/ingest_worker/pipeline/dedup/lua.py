@@ -94,8 +94,12 @@ local function check(K, A, BK, BF)
 
   local out = {}
   local found = {}
+  -- each band's bucket as read here is what the insert below appends to: nothing between
+  -- writes a band key, and band keys start with the band number, so no two bands share one
+  local buckets = {}
   for i = 1, nbands do
     local v = redis.call('HGET', BK[i], BF[i])
+    buckets[i] = v or ''
     if v then
       for j = 1, #v, 4 do
         local h = read_u32(v, j)
@@ -129,8 +133,7 @@ local function check(K, A, BK, BF)
     redis.call('EXPIRE', K[5], __MEMO_TTL__)
   end
   for i = 1, nbands do
-    local v = redis.call('HGET', BK[i], BF[i]) or ''
-    redis.call('HSET', BK[i], BF[i], v .. hb)
+    redis.call('HSET', BK[i], BF[i], buckets[i] .. hb)
   end
 
   if cutoff >= 0 then

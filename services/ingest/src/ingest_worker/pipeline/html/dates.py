@@ -30,6 +30,7 @@ from htmldate import find_date
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
+from ingest_worker.pipeline.language import language_code
 from ingest_worker.pipeline.text.dates import parse_date
 
 _ISO_PREFIX = re.compile(
@@ -76,7 +77,7 @@ _URL_DAY = re.compile(r"(?<!\d)((?:19|20)\d\d)([/_.-]?)(0[1-9]|1[0-2])\2(0[1-9]|
 #: Words that announce a publication date in the languages of the sources we see most.
 _LABEL = re.compile(
     r"ver[öo]ffentlicht|erschienen|erstellt am|publi[ée]|publicado|pubblicato|publicat|opublikowano"
-    r"|mise en ligne|published|posted|^datum\\b|^data:|^fecha:|^stand:",
+    r"|mise en ligne|published|posted|^datum\b|^data:|^fecha:|^stand:",
     re.I,
 )
 _NOT_PUBLICATION = re.compile(r"aktualisiert|updated|modifi|actualiz|aggiornat|zuletzt|last edited", re.I)
@@ -322,8 +323,8 @@ def _headline_index(tree: HtmlElement, pieces: _Pieces, title: str | None) -> in
 
 
 def _language(tree: HtmlElement) -> str | None:
-    lang = (tree.get("lang") or "").split("-")[0].casefold()
-    return lang or None
+    """The page's declared language as dateparser wants it: "de_CH" and "de-CH" are "de"."""
+    return language_code(tree.get("lang"))
 
 
 def iso_timestamp(value: str) -> str | None:

@@ -24,6 +24,7 @@ from ingest_worker.pipeline.text.features import (
     headline_index,
     line_features,
 )
+from ingest_worker.pipeline.text.leads import led
 from ingest_worker.pipeline.text.model import LineModel, load_model
 from ingest_worker.pipeline.text.segment import BODY, BOILERPLATE, SENTENCE_ENDS, UNSURE, Layout, Line
 from ingest_worker.pipeline.text.shortdoc import is_short, judge_short
@@ -62,7 +63,8 @@ _CREDIT_TAIL = re.compile(
     re.IGNORECASE,
 )
 #: A comment's header: "Anne 21. Juni 2018 um 7:32 Uhr - Antworten", "kritik-1013 schreibt:", "Tom says:".
-_COMMENT_HEAD = re.compile(
+_COMMENT_HEAD = led(
+    r"adeimnsw|·•\-",
     r"(\b(says|sagt|meint|schreibt|wrote|dice|escribió|a écrit|scrive|napisał|disse)\s*:"
     r"|[-|·•]\s*(reply|antworten|responder|répondre|rispondi|odpowiedz|responda))$",
     re.IGNORECASE,
@@ -74,7 +76,7 @@ _SIGN_UP = re.compile(
     r"|iscriviti)\b",
     re.IGNORECASE,
 )
-_NEWSLETTER = re.compile(r"\bnewsletter\b", re.IGNORECASE)
+_NEWSLETTER = led("n", r"\bnewsletter\b", re.IGNORECASE)
 #: Newsletter prompts at most this long are dropped.
 PROMPT_CHARS = 160
 #: A teaser or tag line's lead-in: "PUEDES VER: ...", "Lea también: ...", "Tags: ...", "Filed under ...".
@@ -104,7 +106,8 @@ _CREDIT_TAIL_MORE = re.compile(
 #: A line naming where a table or a figure comes from: "Quelle: Landesregierung", "Source: Eurostat".
 _SOURCE_NOTE = re.compile(r"(?:quelle|quellen|source|sources|fuente|źródło)\s*:\s", re.IGNORECASE)
 #: A blog post's own record: "This entry was posted in ...", "Pingback: ...", "Posted by Ned at 5:11 AM".
-_POST_META = re.compile(
+_POST_META = led(
+    "bdpt",
     r"this entry was posted|dieser eintrag wurde (?:am .{0,40})?veröffentlicht|der beitrag wurde am .{0,60}"
     r"veröffentlicht|\bpingback\b|\btrackback\b|bookmark the permalink|permanentlink|posted by .{1,40} at \d",
     re.IGNORECASE,
@@ -112,7 +115,8 @@ _POST_META = re.compile(
 #: An advertiser or affiliate disclosure: "We may receive compensation when you click ...",
 #: "Für Links auf dieser Seite erhält CHIP ggf. eine Provision", "Dieser Artikel enthält Affiliate-Links"
 #: (not "Passengers will receive compensation from the airline").
-_DISCLOSURE = re.compile(
+_DISCLOSURE = led(
+    "aeprw",
     r"(?:receive|earn)s? (?:an? )?(?:small |affiliate )?(?:commission|compensation)s? (?:when|if|for|from) "
     r"(?:you|some|buying|links?|partners?)\b|erhält .{0,40}provision|affiliate[- ]links?"
     r"|advertising disclosure|references to products from|\bpartnerlinks?\b|\bwerbelinks?\b",
@@ -126,7 +130,8 @@ _RESPONSES_HEAD = re.compile(
 )
 #: A consent or login prompt: "Ich bin damit einverstanden, ...", "Diese Website verwendet Akismet ...",
 #: "... müssen Sie eingeloggt sein", "Klicken Sie ..., um den Inhalt von www.komoot.de zu laden".
-_CONSENT = re.compile(
+_CONSENT = led(
+    "imuvw",
     r"^ich bin damit einverstanden|willige ich\b|verwendet akismet|uses akismet"
     r"|müssen sie (?:eingeloggt|angemeldet)|must be logged in|um den inhalt von .{1,60} zu laden",
     re.IGNORECASE,

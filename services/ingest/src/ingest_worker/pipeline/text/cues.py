@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from ingest_worker.pipeline.text.leads import led
+
 _I = re.IGNORECASE
 
 # Whole lines that are navigation or site furniture (compared case-folded, punctuation trimmed).
@@ -250,13 +252,13 @@ CUE_TRIGGERS = frozenset().union(*CUE_PATTERN_TRIGGERS)
 #: Separators that menus and footers are built from: "Home | News | Sport", "A · B · C".
 MENU_SEPARATORS = re.compile(r"\s(\||·|•|»|›|/|–|-|>)\s")
 #: "Foto: dpa", "PHOTO: Social Media", "(Image: Getty)", "Credit: AP", "Bild: © X".
-PHOTO_CREDIT = re.compile(
+PHOTO_CREDIT_PATTERN = (
     r"\b(photo|foto|fotos|photograph|picture|image|bild|imagen|immagine|zdjęcie|credit|crédito|crédit"
     r"|caption)s?\s*(credit)?\s*[:©]"
     r"|(/\s*|\bvia\s+)(getty|afp|reuters|ap|dpa|epa|imago|shutterstock|istock|keystone|unsplash|pixabay)\b"
-    r"|\b(getty images|ap photo|picture alliance|shutterstock|istockphoto|adobe stock)\b",
-    _I,
+    r"|\b(getty images|ap photo|picture alliance|shutterstock|istockphoto|adobe stock)\b"
 )
+PHOTO_CREDIT = led("abcfgipsvz/", PHOTO_CREDIT_PATTERN, _I)
 #: 4-letter prefixes (whole words when shorter) of every word PHOTO_CREDIT needs: its regex
 #: starts with ``\b`` and scans slowly, so only lines holding one of these meet it.
 PHOTO_CREDIT_WORDS = frozenset(

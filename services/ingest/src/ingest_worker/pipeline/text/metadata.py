@@ -258,9 +258,12 @@ def _captions(lines: list[Line], meta: TextMetadata) -> None:
     worded = _lines_matching(_CREDIT_WORD, lowered)
     if not worded and not read:
         return
-    credited = _lines_matching(PHOTO_CREDIT, scans) if worded else set()
+    # the credit pattern only decides among lines that hold one of its words
+    worded_lines = sorted(worded)
+    hits = _lines_matching(PHOTO_CREDIT, [scans[i] for i in worded_lines]) if worded else set()
+    credited = {worded_lines[k] for k in hits}
     for i, line in enumerate(picked):
-        if i in read or (i in worded and i in credited):
+        if i in read or i in credited:
             meta.captions.append(line.text)
             _take(line, CAPTION, "photo_credit", meta)
 
@@ -275,9 +278,24 @@ def _caption_candidate(line: Line) -> bool:
 
 
 def _lines_matching(pattern: re.Pattern[str], texts: list[str]) -> set[int]:
-    """Which of ``texts`` (none holding a NUL) ``pattern`` finds something in: one pass over them joined."""
+    """Which of ``texts`` (none holding a NUL) ``pattern`` finds something in: one pass over them joined.
+
+    After a hit the search resumes at the next line's start, so a line pays for its first
+    match only (the credit words' "ap" and "epa" hit many times in prose). No match spans a
+    NUL, so a search from there finds what a search of that line alone finds.
+    """
     starts = list(accumulate((len(text) + 1 for text in texts[:-1]), initial=0))
-    return {bisect_right(starts, m.start()) - 1 for m in pattern.finditer("\x00".join(texts))}
+    joined = "\x00".join(texts)
+    search, last = pattern.search, len(starts) - 1
+    found: set[int] = set()
+    match = search(joined)
+    while match is not None:
+        line = bisect_right(starts, match.start()) - 1
+        found.add(line)
+        if line == last:
+            break
+        match = search(joined, starts[line + 1])
+    return found
 
 
 def _dateline(line: Line, meta: TextMetadata) -> None:
