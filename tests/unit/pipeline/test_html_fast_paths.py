@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
 import trafilatura
 from lxml.etree import XPath
 from lxml.html import HtmlElement, fromstring
+from trafilatura.settings import Extractor
 
 from ingest_worker.pipeline import decode, detect
 from ingest_worker.pipeline.html import captions, dates, meta
-from ingest_worker.pipeline.html.extract import _trafilatura
+from ingest_worker.pipeline.html.extract import _trafilatura, extractor_options
 from ingest_worker.pipeline.html.guard import (
     _CONTROL,
     _LONG_TAG,
@@ -182,3 +184,77 @@ def test_blocks_are_the_same_without_trafilaturas_own_text_serialisation() -> No
     expected = [line.strip() for line in document.text.split("\n") if line.strip()]
     assert [block.text for block in blocks] == expected
     assert {block.tag for block in blocks} >= {"head", "p"}
+
+
+def _split_defuse(html: str) -> str:
+    """``_defuse_long_tags`` as it was: the page split at every ``>``, long pieces searched."""
+    pieces = html.split(">")
+    for index in range(len(pieces) - 1):
+        if len(pieces[index]) > 4000:
+            pieces[index] = _LONG_TAG.sub(_defuse_tag, pieces[index] + ">")[:-1]
+    return ">".join(pieces)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_long_tags_found_by_blocks_are_those_the_split_found(seed: int) -> None:
+    # runs of exactly one and two blocks without a ">" and one character either side of
+    # the limit, at every alignment the random prefixes give
+    flood, short_flood = ("<div " + " ".join(f"a{n}={n}" for n in range(size)) + ">" for size in (700, 300))
+    atoms = ["<p>", "</p>", ">", "x" * 97, "y" * 1999, "z" * 2000, "w" * 4000, "v" * 4001, "q" * 3999]
+    atoms += [flood, flood[:-1], short_flood, short_flood[:-1], "<a" + "b" * 4100, "<", " = " * 50]
+    rnd = random.Random(seed)
+    changed = 0
+    for _ in range(1500):
+        html = "".join(rnd.choice(atoms) for _ in range(rnd.randint(0, 12)))
+        assert _defuse_long_tags(html) == _split_defuse(html)
+        changed += _defuse_long_tags(html) != html
+    assert changed > 100  # the floods were defused, not only the clean pages compared
+
+
+def test_caption_scopes_by_tag_walk_are_the_xpath_union() -> None:
+    pages = [
+        _page("<p>no scope at all</p>"),
+        _page("<main><article>a</article><article>b</article></main><article>c</article>"),
+        _page("<div role='main'><article>a</article></div><main>b</main>"),
+        _page("<article><div role='complementary'>x</div></article><div role='main '>y</div>"),
+    ]
+    for tree in pages:
+        assert captions.scopes(tree) == captions._SCOPES(tree)
+    assert captions.scopes(pages[0]) == [] and len(captions.scopes(pages[1])) == 4
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "A caption.",
+        "  Photo:\u00a0Reuters  ",
+        "\n(Foto: dpa)\t",
+        "«Zitat»  –  X",
+        "a\u2003b\u3000c\x1c",
+        "— ",
+        ". \u00a0 .",
+        "Ünïcödé  CAPS\r\n",
+        "\u200b zero width",
+    ],
+)
+def test_fold_by_split_is_fold_by_regex(text: str) -> None:
+    expected = captions._SPACES.sub(" ", text).strip(" .,:;|-–—()[]\"'“”«»").casefold()
+    assert captions.fold(text) == expected
+
+
+def test_prepared_trafilatura_options_are_those_bare_extraction_builds() -> None:
+    for url in (None, "https://example.com/a/b?c=1", "https://example.com/\ud800"):
+        for recall in (False, True):
+            built = Extractor(
+                output_format="txt", recall=recall, comments=False, tables=True, url=url, with_metadata=False
+            )
+            prepared = extractor_options(url, recall=recall)
+            for name in Extractor.__slots__:
+                assert getattr(prepared, name) == getattr(built, name), (name, url, recall)
+    first, second = (
+        extractor_options("https://a.example/", recall=False),
+        extractor_options(None, recall=False),
+    )
+    assert first is not second and first.url == "https://a.example/" and second.url is None

@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+import gc
+import time
+import weakref
+from datetime import date
+
+import pytest
+from celery.signals import worker_init
+from celery.utils.dispatch.signal import Signal
+
 from ingest_core.settings import Settings
+from ingest_worker import app as app_module
+from ingest_worker import pipeline
 from ingest_worker.app import create_celery
+from ingest_worker.pipeline.language import _identifier
+from ingest_worker.pipeline.text.dates import _dateparser
 
 
 def test_a_new_pool_process_has_the_configured_time_to_load_its_models() -> None:
@@ -17,3 +30,27 @@ def test_a_new_pool_process_has_the_configured_time_to_load_its_models() -> None
 def test_unfinished_tasks_of_a_lost_process_go_back_to_the_queue() -> None:
     conf = create_celery(Settings()).conf
     assert conf.task_acks_late and conf.task_reject_on_worker_lost and conf.worker_prefetch_multiplier == 1
+
+
+def test_the_main_process_warms_the_shared_tables_before_the_pool_forks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(pipeline, "warm_up", lambda: calls.append("warm"))
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+    assert any(receiver is app_module._warm_shared for receiver in _receivers(worker_init))
+    app_module._warm_shared()
+    assert calls == ["warm", "freeze"]  # frozen after warming: the children's collections skip it all
+
+
+def test_the_warm_up_leaves_the_first_document_nothing_to_build() -> None:
+    pipeline.warm_up()
+    started = time.process_time()
+    _identifier()
+    assert _dateparser("Mittwoch, 3. März 2021", None) == (date(2021, 3, 3), None)
+    assert time.process_time() - started < 0.5  # German built on demand; the rest was warm
+
+
+def _receivers(signal: Signal) -> list[object]:
+    """The functions connected to a signal (Celery keeps weak references by default)."""
+    return [ref() if isinstance(ref, weakref.ReferenceType) else ref for _, ref in signal.receivers]

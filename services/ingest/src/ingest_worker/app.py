@@ -7,6 +7,7 @@ Everything a task writes is keyed so a second run changes nothing.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from typing import Any
@@ -15,6 +16,7 @@ import structlog
 from celery import Celery
 from celery.signals import (
     task_received,
+    worker_init,
     worker_process_init,
     worker_process_shutdown,
     worker_ready,
@@ -64,6 +66,16 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
 
 app = create_celery()
+
+
+@worker_init.connect
+def _warm_shared(**_: Any) -> None:
+    """Models and parser tables in the main process, before the pool forks: every pool
+    process, and each one that replaces it, inherits them instead of building its own."""
+    from ingest_worker.pipeline import warm_up
+
+    warm_up()
+    gc.freeze()  # the inherited objects stay untouched by the children's collections
 
 
 @worker_process_init.connect

@@ -10,6 +10,7 @@ shape of a credit line, and moved.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from lxml.etree import XPath
 from lxml.html import HtmlElement
@@ -22,6 +23,7 @@ _CANDIDATES = XPath(".//figcaption | .//@class[contains(., 'caption') or contain
 _SCOPES = XPath(  # from the page's root: ``//`` would visit every text node too
     "descendant-or-self::article | descendant-or-self::main | descendant-or-self::*/@role[.='main']/.."
 )
+_MAIN_ROLE = XPath("descendant-or-self::*/@role[.='main']/..")
 _CREDIT_CLASSES = ("photo-credit", "image-credit", "img-credit")
 _SPACES = re.compile(r"\s+")
 _CREDIT = re.compile(
@@ -50,14 +52,32 @@ _APPEAL = re.compile(
 
 
 def fold(text: str) -> str:
-    """Comparison key: case, spaces and edge punctuation do not make a different caption."""
-    return _SPACES.sub(" ", text).strip(" .,:;|-–—()[]\"'“”«»").casefold()
+    """Comparison key: case, spaces and edge punctuation do not make a different caption.
+
+    ``str.split`` breaks at the characters ``\\s`` matches, so the words are those of
+    ``_SPACES.sub(" ", text)`` without its edge spaces, which the strip removes anyway; a
+    third of the regex's cost, and it runs on every block of every page.
+    """
+    return " ".join(text.split()).strip(" .,:;|-–—()[]\"'“”«»").casefold()
+
+
+def scopes(tree: HtmlElement) -> list[Any]:
+    """What ``_SCOPES`` finds: ``<article>`` and ``<main>`` elements and ``role="main"`` ones,
+    in page order.
+
+    Most pages have no ``role="main"``: then a tag walk in C gives the same list (``iter``
+    also goes in page order) at a third of the three-way union's cost.
+    """
+    if _MAIN_ROLE(tree):
+        found = _SCOPES(tree)
+        return found if isinstance(found, list) else []
+    return list(tree.iter("article", "main"))
 
 
 def markup_captions(tree: HtmlElement) -> list[str]:
     """Caption texts of the article's figures, in page order, deduplicated."""
-    scopes = _SCOPES(tree)
-    roots = scopes[:3] if isinstance(scopes, list) and scopes else [tree]
+    found = scopes(tree)
+    roots = found[:3] if found else [tree]
     captions: dict[str, str] = {}
     for position, root in enumerate(roots):
         if isinstance(root, HtmlElement) and _inside(root, roots[:position]):

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from copy import copy
 from dataclasses import dataclass
 
 import trafilatura
 from lxml.etree import _Element
 from lxml.html import HtmlElement
 from trafilatura import baseline
+from trafilatura.settings import Extractor
 from trafilatura.xml import xmltotxt
 
 from ingest_worker.pipeline.base import Reject, StageTimeout
@@ -23,6 +25,30 @@ from ingest_worker.pipeline.base import Reject, StageTimeout
 EXTRACTOR = f"trafilatura {trafilatura.__version__}"
 SHORT_RESULT = 250
 """Characters below which the extraction is suspect (eval: 10 of 990 pages, mostly teasers)."""
+
+
+_OPTIONS = {
+    recall: Extractor(
+        output_format="txt",
+        recall=recall,
+        comments=False,
+        tables=True,
+        with_metadata=False,
+    )
+    for recall in (False, True)
+}
+"""trafilatura's options for both modes, built once: ``Extractor()`` reads its eight limits
+from the config parser each time (~0.14 ms a call, a copy with the page's URL ~0.01 ms)."""
+
+
+def extractor_options(url: str | None, *, recall: bool) -> Extractor:
+    """What ``bare_extraction(url=url, favor_recall=recall, include_comments=False,
+    include_tables=True, with_metadata=False, output_format="txt")`` builds, from a copy of a
+    prepared instance (trafilatura copies options itself before it changes any)."""
+    options = copy(_OPTIONS[recall])
+    options.url = url
+    options.source = url and url.encode("utf-8", "replace").decode("utf-8")
+    return options
 
 
 @dataclass(slots=True)
@@ -76,15 +102,7 @@ def _trafilatura(tree: HtmlElement, url: str | None, *, recall: bool) -> list[Bl
     extraction depends on the format.
     """
     with _input_errors():
-        document = trafilatura.bare_extraction(
-            tree,
-            url=url,
-            favor_recall=recall,
-            include_comments=False,
-            include_tables=True,
-            with_metadata=False,
-            output_format="txt",
-        )
+        document = trafilatura.bare_extraction(tree, options=extractor_options(url, recall=recall))
     if document is None or isinstance(document, dict):
         return []
     body: _Element | None = document.body

@@ -102,21 +102,41 @@ def _defuse_long_tags(html: str) -> str:
     """``_LONG_TAG.sub`` run only where a long tag can be.
 
     A match holds no ``<`` or ``>`` but its closing one, so it lies inside one ``>``-separated
-    piece of the page; the regex over the whole page cost 2 ms per page (it scans every tag
-    body), ``str.split`` finds the few pieces long enough in a fifth of that.
+    piece of the page longer than ``_LONG_PIECE``; the regex over the whole page cost 2 ms per
+    page (it scans every tag body). Such a piece covers a whole block of ``_BLOCK`` characters
+    from wherever the search stands, so blocks without a ``>`` are all there is to look at:
+    ``str.find`` finds one a few dozen characters into most blocks, without copying, where
+    splitting the page at every ``>`` built a string per tag (~0.4-0.8 ms a page).
     """
     if len(html) <= _LONG_PIECE:
         return html
-    pieces = html.split(">")
-    changed = False
-    for index in range(len(pieces) - 1):  # the piece after the last ">" cannot hold a tag
-        piece = pieces[index]
-        if len(piece) > _LONG_PIECE:
+    parts: list[str] = []
+    done = 0  # html[:done] is in parts
+    start = 0
+    while start + _BLOCK <= len(html):
+        if html.find(">", start, start + _BLOCK) >= 0:
+            start += _BLOCK
+            continue
+        low = html.rfind(">", 0, start) + 1  # the piece holding this block
+        high = html.find(">", start + _BLOCK)
+        if high < 0:  # the piece after the last ">" cannot hold a tag
+            break
+        if high - low > _LONG_PIECE:
+            piece = html[low:high]
             defused = _LONG_TAG.sub(_defuse_tag, piece + ">")[:-1]
             if defused != piece:
-                pieces[index] = defused
-                changed = True
-    return ">".join(pieces) if changed else html
+                parts += (html[done:low], defused)
+                done = high
+        start = high + 1
+    if not parts:
+        return html
+    parts.append(html[done:])
+    return "".join(parts)
+
+
+_BLOCK = _LONG_PIECE // 2
+"""Any run of more than ``_LONG_PIECE`` characters holds a whole block of this many that
+starts at the search position or a multiple of it further on."""
 
 
 def parse(html: str) -> HtmlElement:
