@@ -101,37 +101,12 @@ def test_lines_matching_finds_the_lines_a_per_line_search_finds() -> None:
     assert _lines_matching(pattern, texts) == {i for i, text in enumerate(texts) if pattern.search(text)}
 
 
-def _first_chars(items: list[tuple[Any, Any]]) -> set[str] | None:
-    """The characters a match of parsed pattern ``items`` can start with (None: any character)."""
-    from re import _constants as sre
-
-    for op, av in items:
-        if op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
-            continue  # zero width: the next item starts the match
-        if op is sre.LITERAL:
-            return {chr(av)}
-        if op is sre.IN and all(kind is sre.LITERAL for kind, _ in av):
-            return {chr(code) for _, code in av}
-        if op is sre.BRANCH:
-            found: set[str] = set()
-            for branch in av[1]:
-                chars = _first_chars(list(branch))
-                if chars is None:
-                    return None
-                found |= chars
-            return found
-        if op is sre.SUBPATTERN:
-            return _first_chars(list(av[-1]))
-        return None  # a class, a repeat, a category: not worth a lookahead
-    return None
-
-
 def test_every_alternative_of_the_led_patterns_starts_with_a_letter_its_lookahead_allows() -> None:
     from re import _parser
 
     for pattern, plain in ((features._BIO, features.BIO_PHRASES),):
         allowed = set(re.search(r"\(\?=\[([^]]+)\]\)", pattern.pattern).group(1))  # type: ignore[union-attr]
-        starts = _first_chars(list(_parser.parse(plain)))
+        starts = _starts(list(_parser.parse(plain)))
         assert starts is not None and starts <= allowed, sorted((starts or set()) - allowed)
 
 
@@ -153,8 +128,9 @@ def test_led_patterns_find_what_the_plain_patterns_find() -> None:
 
 
 def _starts(items: list[tuple[Any, Any]]) -> set[str] | None:
-    """``_first_chars``, also through repeats of at least one and classes of literals and categories
-    (a category as its name, "CATEGORY_DIGIT"): what a lookahead class must allow."""
+    """The characters a match of parsed pattern ``items`` can start with (None: any character),
+    through repeats of at least one and classes of literals and categories (a category as its
+    name, "CATEGORY_DIGIT"): what a lookahead class must allow."""
     from re import _constants as sre
 
     for op, av in items:
