@@ -50,6 +50,22 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
+def tree_pss(pid: int) -> int:
+    """Proportional bytes of ``pid`` and its live descendants: each shared page split among the
+    processes that map it, so pages a pool inherits from its main process count once."""
+    total = 0
+    for member in [pid, *descendants(pid)]:
+        try:
+            rollup = Path(f"/proc/{member}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in rollup.splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1]) * 1024
+                break
+    return total
+
+
 def tree_rss(pid: int) -> int:
     """Resident bytes of ``pid`` and its live descendants (shared pages counted per process)."""
     total = 0

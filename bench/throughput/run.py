@@ -23,7 +23,8 @@ Phases (each batch in a fresh collection):
    and of this client, from /proc utime+stime (+ reaped children) before and after each phase.
 5. Redis ``used_memory`` delta and commands per document; S3 requests per document by type
    from SeaweedFS's Prometheus metrics (``-metricsPort``, ``SeaweedFS_s3_request_total``).
-6. worker RSS (all worker processes summed) at the start, peak and end of the text batches;
+6. worker RSS (all worker processes summed) at the start, peak and end of the text batches,
+   and PSS (shared pages split among the processes) at the start and end;
    ``--long`` uploads 100,000 articles in one JSON Lines batch and adds RSS at 10,000 done.
 """
 
@@ -131,6 +132,9 @@ class Probe:
     def worker_rss(self) -> int:
         return procs.tree_rss(self.pids["worker"])
 
+    def worker_pss(self) -> int:
+        return procs.tree_pss(self.pids["worker"])
+
 
 @dataclass
 class RssTrace:
@@ -138,14 +142,19 @@ class RssTrace:
     peak: int = 0
     end: int = 0
     at_10k: int | None = None
+    pss_start: int = 0
+    pss_end: int = 0
 
 
 class RssSampler:
-    """Samples the worker tree's RSS every half second in a thread, for the peak."""
+    """Samples the worker tree's RSS every half second in a thread, for the peak; its PSS
+    (shared pages split among their processes) at the start and the end only, as reading it
+    walks every mapping."""
 
-    def __init__(self, read: Callable[[], int]) -> None:
+    def __init__(self, read: Callable[[], int], read_pss: Callable[[], int] = lambda: 0) -> None:
         self.read = read
-        self.trace = RssTrace(start=read())
+        self.read_pss = read_pss
+        self.trace = RssTrace(start=read(), pss_start=read_pss())
         self.trace.peak = self.trace.start
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -162,6 +171,7 @@ class RssSampler:
         self._stop.set()
         self._thread.join()
         self.trace.end = self.read()
+        self.trace.pss_end = self.read_pss()
         self.trace.peak = max(self.trace.peak, self.trace.end)
 
 
@@ -251,7 +261,7 @@ def batch_phase(
     docs: int,
 ) -> Phase:
     before = probe.snapshot()
-    with RssSampler(probe.worker_rss) as sampler:
+    with RssSampler(probe.worker_rss, probe.worker_pss) as sampler:
 
         def on_poll(counts: dict[str, int]) -> None:
             done = sum(counts.get(k, 0) for k in OUTCOMES)
@@ -797,14 +807,20 @@ def report(results: Results, label: str, note: str | None) -> str:
             "",
             "### Worker memory (RSS of the worker and its pool processes, summed)",
             "",
-            "| phase | start | peak | end | at 10,000 done |",
-            "| --- | --- | --- | --- | --- |",
+            "RSS counts a page the pool processes inherit from the main process (the language model,",
+            "parser tables) once in each of them; PSS splits it among them: the memory they take.",
+            "",
+            "| phase | start | peak | end | at 10,000 done | PSS start | PSS end |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
         ]
         for phase in traced:
             assert phase.rss is not None
             rss = phase.rss
             at10k = _mb(rss.at_10k) if rss.at_10k is not None else "-"
-            lines.append(f"| {phase.name} | {_mb(rss.start)} | {_mb(rss.peak)} | {_mb(rss.end)} | {at10k} |")
+            lines.append(
+                f"| {phase.name} | {_mb(rss.start)} | {_mb(rss.peak)} | {_mb(rss.end)} | {at10k}"
+                f" | {_mb(rss.pss_start)} | {_mb(rss.pss_end)} |"
+            )
     return "\n".join(lines)
 
 

@@ -101,3 +101,12 @@ def test_uploads_hold_one_line_or_member_per_article() -> None:
     assert [json.loads(line)["id"] for line in lines] == [a.id for a in articles]
     archive = zipfile.ZipFile(io.BytesIO(zip_body((f"{a.id}.txt", a.as_txt().encode()) for a in articles)))
     assert archive.namelist() == [f"{a.id}.txt" for a in articles]
+
+
+def test_a_process_trees_pss_counts_shared_pages_once_so_never_exceeds_its_rss() -> None:
+    import os
+
+    from bench.throughput.procs import tree_pss, tree_rss
+
+    pss, rss = tree_pss(os.getpid()), tree_rss(os.getpid())
+    assert 0 < pss <= rss
