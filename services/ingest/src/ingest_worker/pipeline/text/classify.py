@@ -281,25 +281,21 @@ def _marked_furniture(keep: npt.NDArray[np.bool_], lines: Sequence[Line]) -> dic
     evaluation pages, 34 of the 36 credit, teaser and comment lines the model kept were
     labelled furniture (CV figures: bench/RESULTS.md).
     """
-    marked: dict[int, str] = {}
-    for i, line in enumerate(lines):
-        if not keep[i] or len(line.text) > MARKED_CHARS:
-            continue
-        text = line.text.rstrip()
-        if _CREDIT_TAIL.search(text):
-            marked[i] = "photo_credit"
-        elif _TEASER_LEAD.match(text):
-            marked[i] = "teaser"
-        elif _COMMENT_HEAD.search(text):
-            marked[i] = "comment_header"
-        elif len(text) <= PROMPT_CHARS and (
-            _SIGN_UP.match(text) or (_NEWSLETTER.search(text) and not text.endswith("."))
-        ):
-            marked[i] = "newsletter"
-        else:
-            continue
-        keep[i] = False
-    return marked
+    return _drop_marked(keep, lines, _furniture_reason)
+
+
+def _furniture_reason(text: str) -> str | None:
+    if _CREDIT_TAIL.search(text):
+        return "photo_credit"
+    if _TEASER_LEAD.match(text):
+        return "teaser"
+    if _COMMENT_HEAD.search(text):
+        return "comment_header"
+    if len(text) <= PROMPT_CHARS and (
+        _SIGN_UP.match(text) or (_NEWSLETTER.search(text) and not text.endswith("."))
+    ):
+        return "newsletter"
+    return None
 
 
 def _site_notices(keep: npt.NDArray[np.bool_], lines: Sequence[Line]) -> dict[int, str]:
@@ -312,24 +308,35 @@ def _site_notices(keep: npt.NDArray[np.bool_], lines: Sequence[Line]) -> dict[in
     the evaluation pages they were 24 kept furniture snippets and no article snippet
     (bench/RESULTS.md). Captions go to the metadata stage as photo credits do.
     """
+    return _drop_marked(keep, lines, _notice_reason)
+
+
+def _notice_reason(text: str) -> str | None:
+    if _CAPTION_LEAD.match(text) or _CREDIT_TAIL_MORE.search(text):
+        return "photo_credit"
+    if _SOURCE_NOTE.match(text):
+        return "source_note"
+    if _POST_META.search(text):
+        return "post_meta"
+    if _DISCLOSURE.search(text):
+        return "disclosure"
+    if _RESPONSES_HEAD.match(text) and not text.endswith("."):
+        return "comment_header"
+    if _CONSENT.search(text):
+        return "consent_prompt"
+    return None
+
+
+def _drop_marked(
+    keep: npt.NDArray[np.bool_], lines: Sequence[Line], reason_of: Callable[[str], str | None]
+) -> dict[int, str]:
+    """Drops each kept line of at most ``MARKED_CHARS`` that ``reason_of`` names; their reasons by index."""
     marked: dict[int, str] = {}
     for i, line in enumerate(lines):
         if not keep[i] or len(line.text) > MARKED_CHARS:
             continue
-        text = line.text.rstrip()
-        if _CAPTION_LEAD.match(text) or _CREDIT_TAIL_MORE.search(text):
-            marked[i] = "photo_credit"
-        elif _SOURCE_NOTE.match(text):
-            marked[i] = "source_note"
-        elif _POST_META.search(text):
-            marked[i] = "post_meta"
-        elif _DISCLOSURE.search(text):
-            marked[i] = "disclosure"
-        elif _RESPONSES_HEAD.match(text) and not text.endswith("."):
-            marked[i] = "comment_header"
-        elif _CONSENT.search(text):
-            marked[i] = "consent_prompt"
-        else:
-            continue
-        keep[i] = False
+        reason = reason_of(line.text.rstrip())
+        if reason is not None:
+            marked[i] = reason
+            keep[i] = False
     return marked

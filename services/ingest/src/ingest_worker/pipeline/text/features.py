@@ -47,7 +47,7 @@ from ingest_worker.pipeline.text.cues import (
     PHOTO_CREDIT_WORDS,
 )
 from ingest_worker.pipeline.text.dates import MAX_DATE_LINE, looks_like_date
-from ingest_worker.pipeline.text.leads import by_first_letter
+from ingest_worker.pipeline.text.leads import by_first_letter, led
 from ingest_worker.pipeline.text.segment import SCAN_CHARS, SENTENCE_ENDS, Line
 from ingest_worker.pipeline.text.stopwords import universal_stoplist
 from ingest_worker.pipeline.words import code_points, words_by_line
@@ -97,15 +97,6 @@ PROMO_WORDS = (
     r"|beitrag|posts?\b|suscri|inscri|iscriv|assin|zapisz|prenumer|wesprzyj|compartir|partager|teilen"
     r"|share|follow|folge|seguir|suivez)"
 )
-
-
-def led_by(first: str, pattern: str) -> re.Pattern[str]:
-    """``pattern`` (a word boundary, then alternatives) behind a lookahead for the characters its
-    matches can start with: re then skips to those in C instead of trying every alternative at
-    every position. Same matches, 1.3-1.5x faster on article text; ``first`` must cover every
-    alternative's first character (a unit test checks it)."""
-    assert pattern.startswith(r"\b")
-    return re.compile(rf"\b(?=[{first}]){pattern[2:]}")
 
 
 #: PROMO_WORDS with its words grouped by first letter (``leads.by_first_letter``): the same
@@ -470,7 +461,7 @@ BIO_PHRASES = (
     r"|jest (?:[\w-]+ ){0,2}(?:dziennikar|redaktor|publicyst|autor|reporter)"
     r"|(?:is|are) (?:a )?(?:freelance|staff|senior|contributing) )"
 )
-_BIO = led_by("acefijlrswè", BIO_PHRASES)
+_BIO = led("acefijlrswè", BIO_PHRASES)
 
 
 def _starts_with(pattern: re.Pattern[str], picked: list[str]) -> npt.NDArray[np.bool_]:
