@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from lxml.html import HtmlElement, fromstring
 
 from ingest_core.dates import published_at_precision
@@ -138,3 +139,45 @@ def test_iso_timestamp_reads_the_basic_form_and_refuses_junk() -> None:
     assert iso_timestamp("20210504T132005+0200") == "2021-05-04T13:20:05+02:00"
     assert iso_timestamp("2021-07-01T00:00:00") == "2021-07-01"
     assert iso_timestamp("1651626439") is None
+
+
+def test_htmldate_reads_dates_in_words_through_the_languages_the_string_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import htmldate.extractors
+
+    from ingest_worker.pipeline.html import dates
+
+    tried: list[tuple[str, ...]] = []
+    real = dates._date_data_parser
+
+    def spy(languages: tuple[str, ...]) -> object:
+        tried.append(languages)
+        return real(languages)
+
+    monkeypatch.setattr(dates, "_date_data_parser", spy)
+    found = htmldate.extractors._external_date("miércoles, 4 de mayo de 2022")
+    assert found is not None and found.date().isoformat() == "2022-05-04"
+    assert tried and "es" in tried[0] and "en" in tried[0]
+    assert "ru" not in tried[0] and len(tried[0]) < 20  # not every locale dateparser has
+
+
+def test_htmldate_dates_are_those_its_own_all_locale_parser_gives() -> None:
+    import htmldate.extractors
+
+    from ingest_worker.pipeline.html.dates import (
+        HTMLDATE_OWN_PARSER,
+        _date_data_parser,
+        calendar_language_parser,
+    )
+
+    own = HTMLDATE_OWN_PARSER
+
+    assert htmldate.extractors.get_external_parser is calendar_language_parser
+    assert not isinstance(own(), type(calendar_language_parser()))
+    ours = _date_data_parser(("en",))
+    for name in vars(own()._settings):  # htmldate's settings, all of them
+        assert getattr(ours._settings, name) == getattr(own()._settings, name), name
+    for text in ("Feb. 19 2020", "Viernes, 22 de Abril de 2022", "4. 2. 2022.", "12 mars 2021"):
+        expected = own().get_date_data(text)["date_obj"]
+        assert calendar_language_parser().get_date_data(text)["date_obj"] == expected, text
