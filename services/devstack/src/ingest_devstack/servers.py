@@ -200,13 +200,30 @@ def weed_binary() -> str:
     return found
 
 
+#: Go threads running SeaweedFS code at once, unless the environment sets GOMAXPROCS. A
+#: request crosses several of its parts (S3 gateway, filer, volume), and with a thread per
+#: core the hand-offs wake and park threads: on 2 cores a conditional 4 KB PUT cost 1.0-1.3 ms
+#: of CPU against 0.7 with one, a GET 0.5 against 0.34, and took longer too. One thread
+#: still served 2,000 PUTs/s to 8 clients (``bench/RESULTS.md``, "SeaweedFS threads"): the
+#: local stack shares its cores with workers that want all of them.
+WEED_GOMAXPROCS = "1"
+
+
 class SeaweedS3(ManagedProcess):
     """``weed mini`` with every port it opens chosen free, bound to loopback, data kept on disk."""
 
     access_key = "ingest-local"
     secret_key = "ingest-local-secret"  # loopback-only development credentials
 
-    def __init__(self, data_dir: Path, s3_port: int | None = None, *, bucket: str = "ingest") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        s3_port: int | None = None,
+        *,
+        bucket: str = "ingest",
+        go_threads: int | None = None,
+    ) -> None:
+        """``go_threads``: its GOMAXPROCS; else the environment's GOMAXPROCS, else WEED_GOMAXPROCS."""
         self.s3_port = s3_port or free_port()
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -240,7 +257,12 @@ class SeaweedS3(ManagedProcess):
             f"-bucket={bucket}",
             *[f"-{name}={port}" for name, port in ports.items()],
         ]
-        env = {**os.environ, "AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "GOMAXPROCS": str(go_threads) if go_threads else os.environ.get("GOMAXPROCS", WEED_GOMAXPROCS),
+        }
         super().__init__("seaweedfs", argv, data_dir / "weed.log", env=env, cwd=data_dir, stop_timeout=20)
 
     @property
