@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from botocore.exceptions import EndpointConnectionError
 from celery.exceptions import SoftTimeLimitExceeded
 
 from ingest_core.jobs import DocOutcome, StartVerdict, Transition
@@ -36,6 +37,7 @@ class Recorder:
     flushes: list[list[DocOutcome]] = field(default_factory=list)
     rescheduled: list[str] = field(default_factory=list)
     records: dict[str, bytes] = field(default_factory=dict)
+    errors: list[Sequence[str]] = field(default_factory=list)  # documents noted as waiting a retry
 
     def claim(
         self, job_id: str, doc_ids: Sequence[str], record_ids: Sequence[str], **_: Any
@@ -54,6 +56,9 @@ class Recorder:
     def renew_lease(self, batch_id: str, until: float) -> None:
         pass
 
+    def note_error(self, doc_ids: Sequence[str], error: str) -> None:
+        self.errors.append(doc_ids)
+
     def get_range(self, key: str, start: int, end: int) -> bytes:
         return self.upload[start:end]
 
@@ -61,9 +66,11 @@ class Recorder:
         self.records[key] = body
 
 
-def _run(texts: list[str], pipeline: Pipeline) -> Recorder:
+def _run(
+    texts: list[str], pipeline: Pipeline, *, recorder_type: type[Recorder] = Recorder, expect: str = "done"
+) -> Recorder:
     lines = [t.encode() for t in texts]
-    recorder = Recorder(b"".join(lines))
+    recorder = recorder_type(b"".join(lines))
     documents, offset = [], 0
     for n, line in enumerate(lines):
         locator = Locator(raw_key="raw/news/abc", offset=offset, length=len(line))
@@ -81,7 +88,7 @@ def _run(texts: list[str], pipeline: Pipeline) -> Recorder:
         pipeline=pipeline,
         ctx=make_offline_context(dedup=True),
     )
-    run_batch(message, runtime)
+    assert run_batch(message, runtime) == expect
     return recorder
 
 
@@ -127,3 +134,14 @@ def test_a_document_that_runs_out_of_time_is_rejected_and_the_rest_are_sent_agai
     assert [(o.doc_id, o.status) for o in flush] == [("d2", DocStatus.rejected)]
     assert flush[0].error == "processing time limit exceeded"
     assert recorder.rescheduled == ["b1"]
+
+
+def test_a_chunk_whose_records_cannot_be_written_records_no_later_outcome_and_sends_the_batch_again() -> None:
+    class Unwritable(Recorder):
+        def put_if_absent(self, key: str, body: bytes, **_: Any) -> None:
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    recorder = _run(_stories(FLUSH_DOCUMENTS + 2), build_pipeline(), recorder_type=Unwritable, expect="retry")
+    assert recorder.flushes == []  # neither chunk's outcomes: the first chunk's records are missing
+    assert recorder.rescheduled == ["b1"]
+    assert [len(ids) for ids in recorder.errors] == [FLUSH_DOCUMENTS + 2]
