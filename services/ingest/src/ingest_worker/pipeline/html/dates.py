@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
@@ -154,10 +155,23 @@ def calendar_language_parser() -> _CalendarLanguageParser:
     return _CalendarLanguageParser()
 
 
-#: htmldate's own all-locale parser, kept to compare against (tests, benchmarks).
-HTMLDATE_OWN_PARSER = htmldate.extractors.get_external_parser
+_HTMLDATE_OWN_PARSER = htmldate.extractors.get_external_parser
 # htmldate asks this module function for its parser on every call (and has no other hook)
 htmldate.extractors.get_external_parser = calendar_language_parser
+
+
+@contextmanager
+def htmldate_as_released() -> Iterator[None]:
+    """htmldate with its own all-locale parser, for baselines that measure htmldate itself.
+    Its cache of parsed strings is emptied on the way in and out, so neither parser's answers
+    leak into the other's."""
+    htmldate.extractors.try_date_expr.cache_clear()
+    htmldate.extractors.get_external_parser = _HTMLDATE_OWN_PARSER
+    try:
+        yield
+    finally:
+        htmldate.extractors.get_external_parser = calendar_language_parser
+        htmldate.extractors.try_date_expr.cache_clear()
 
 
 def _evidence(
