@@ -106,3 +106,14 @@ def test_a_long_poll_of_an_unknown_job_is_404(api_server: ApiServer) -> None:
         response = client.get(f"/v1/jobs/{new_id()}", params={"wait": 2})
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("cursor", ["²", "٣", "99999999999999999999", "-1"])
+def test_a_cursor_that_is_no_position_is_a_clear_400(
+    api_server: ApiServer, redis_client: redis.Redis[bytes], collection: str, cursor: str
+) -> None:
+    _, job_id, _ = _registered_job(redis_client, collection)
+    with httpx.Client(base_url=api_server.url, timeout=60) as client:
+        answer = client.get(f"/v1/jobs/{job_id}", params={"cursor": cursor})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["details"] == {"cursor": cursor}

@@ -9,9 +9,10 @@ import pytest
 import redis
 
 from ingest_core.ids import new_id
-from ingest_core.jobs import DocOutcome, JobStore, NewDocument
-from ingest_core.keys import RedisKeys
-from ingest_core.schema import DocStatus, JobStatus
+from ingest_core.jobs import DocOutcome, JobStore, NewDocument, write_job_summary
+from ingest_core.keys import RedisKeys, job_summary_key
+from ingest_core.schema import DocStatus, JobStatus, JobView
+from ingest_core.storage import ObjectStore
 
 pytestmark = pytest.mark.integration
 
@@ -280,3 +281,26 @@ def test_a_finished_job_awaits_its_summary_then_expires_from_redis(redis_client:
     assert job_id not in store.overdue_summaries(time.time() + 1)
     assert 0 < redis_client.ttl(store.keys.job(job_id)) <= 600
     assert 0 < redis_client.ttl(store.keys.doc(docs[0].doc_id)) <= 600
+
+
+def _calls(client: redis.Redis[bytes], command: str) -> int:
+    stats = client.info("commandstats").get(f"cmdstat_{command}", {})
+    return int(stats.get("calls", 0))
+
+
+def test_a_summary_reads_the_job_list_once_and_expires_every_document(
+    redis_client: redis.Redis[bytes], object_store: ObjectStore
+) -> None:
+    store = JobStore(redis_client, RedisKeys(prefix=f"js-{new_id()}"))  # out of the workers' watchdogs' way
+    docs = _docs(3)
+    job_id = store.create_job("c", docs)
+    store.finish_many(job_id, "c", [DocOutcome(d.doc_id, DocStatus.rejected, error="empty") for d in docs])
+    lists_read = _calls(redis_client, "lrange")
+
+    write_job_summary(store, object_store, job_id, retention_seconds=600)
+
+    assert _calls(redis_client, "lrange") - lists_read == 1
+    summary = JobView.model_validate_json(object_store.get(job_summary_key(job_id)))
+    assert [d.id for d in summary.documents] == [d.doc_id for d in docs]
+    assert all(0 < redis_client.ttl(store.keys.doc(d.doc_id)) <= 600 for d in docs)
+    assert job_id not in store.overdue_summaries(time.time() + 1)

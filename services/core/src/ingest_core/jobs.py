@@ -312,6 +312,27 @@ class DocumentPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class _PageWindow:
+    """Which slice of a job's document list one page reads: from ``position``, ``scan`` ids
+    (all when None; a filtered page reads up to eight pages' worth), to keep ``limit``."""
+
+    position: int
+    limit: int | None
+    status: DocStatus | None
+    scan: int | None
+
+    @classmethod
+    def of(cls, cursor: str | None, limit: int | None, status: DocStatus | None) -> _PageWindow:
+        scan = None if limit is None else (limit if status is None else limit * 8)
+        return cls(int(cursor) if cursor else 0, limit, status, scan)
+
+    @property
+    def stop(self) -> int:
+        """LRANGE's inclusive end."""
+        return -1 if self.scan is None else self.position + self.scan - 1
+
+
 class JobStore:
     """All job and document state. Safe to share between threads (redis-py pools)."""
 
@@ -623,9 +644,16 @@ class JobStore:
         rows = self._take_summaries(keys=[self.keys.summaries_due()], args=[now, hold_until, limit])
         return [_text(r) for r in rows]
 
-    def summary_written(self, job_id: str, retention_seconds: int) -> None:
-        """The summary is safe in the bucket: the job's Redis state may now expire."""
-        doc_ids = self.redis.lrange(self.keys.job_docs(job_id), 0, -1)
+    def summary_written(
+        self, job_id: str, retention_seconds: int, doc_ids: Sequence[str | bytes] | None = None
+    ) -> None:
+        """The summary is safe in the bucket: the job's Redis state may now expire.
+
+        ``doc_ids``: the job's documents when the caller has just read them (the summary's
+        writer has), saving a round trip.
+        """
+        if doc_ids is None:
+            doc_ids = self.redis.lrange(self.keys.job_docs(job_id), 0, -1)
         pipe = self.redis.pipeline(transaction=False)
         pipe.zrem(self.keys.summaries_due(), job_id)
         pipe.expire(self.keys.job(job_id), retention_seconds)
@@ -663,16 +691,24 @@ class JobStore:
 
     def get_versioned_job(self, job_id: str, **page: Unpack[JobPage]) -> tuple[JobView, int] | None:
         """``get_job`` with the job's version, which every change raises, read in the same step
-        (a long-poll compares it to see whether to answer)."""
-        raw = self.redis.hgetall(self.keys.job(job_id))
+        (a long-poll compares it to see whether to answer).
+
+        The job's hash and its page of document ids come in one round trip, their states in a
+        second: a long-poll and a job's summary read a job often.
+        """
+        with_documents = page.get("with_documents", True)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(self.keys.job(job_id))
+        window = _PageWindow.of(page.get("cursor"), page.get("limit"), page.get("status"))
+        if with_documents:
+            self._list_window(pipe, job_id, window)
+        raw, *listed = pipe.execute()
         if not raw:
             return None
         job = {k.decode(): v.decode() for k, v in raw.items()}
         documents = DocumentPage([], None)
-        if page.get("with_documents", True):
-            documents = self.documents(
-                job_id, limit=page.get("limit"), cursor=page.get("cursor"), status=page.get("status")
-            )
+        if with_documents:
+            documents = self._document_page(window, *listed)
         counts = JobCounts(total=int(job["total"]), **{n: int(job.get(n, 0)) for n in _STATE_FIELDS})
         view = JobView(
             id=job["id"],
@@ -699,28 +735,39 @@ class JobStore:
         A filtered page reads at most a few pages' worth of documents, so a rare status in a
         huge job answers quickly with fewer items and a cursor to go on.
         """
-        position = int(cursor) if cursor else 0
-        scan = None if limit is None else (limit if status is None else limit * 8)
-        stop = -1 if scan is None else position + scan - 1
-        doc_ids = [_text(d) for d in self.redis.lrange(self.keys.job_docs(job_id), position, stop)]
+        window = _PageWindow.of(cursor, limit, status)
+        pipe = self.redis.pipeline(transaction=False)
+        self._list_window(pipe, job_id, window)
+        return self._document_page(window, *pipe.execute())
+
+    def _list_window(self, pipe: redis.client.Pipeline[bytes], job_id: str, window: _PageWindow) -> None:
+        """Queues the reads of the window's document ids and, for a page, the list's length."""
+        pipe.lrange(self.keys.job_docs(job_id), window.position, window.stop)
+        if window.scan is not None:  # a next page may follow: is there more?
+            pipe.llen(self.keys.job_docs(job_id))
+
+    def _document_page(self, window: _PageWindow, listed: list[bytes], length: int = 0) -> DocumentPage:
+        """The states of the ``listed`` ids (the window's slice of the job's list, ``length`` long
+        when the window is a page)."""
+        doc_ids = [_text(d) for d in listed]
         pipe = self.redis.pipeline(transaction=False)
         for doc_id in doc_ids:
             pipe.hgetall(self.keys.doc(doc_id))
         documents: list[DocumentView] = []
         next_position: int | None = None
-        for offset, row in enumerate(pipe.execute()):
+        for offset, row in enumerate(pipe.execute() if doc_ids else []):
             if not row:
                 continue
             view = _document_view({k.decode(): v.decode() for k, v in row.items()})
-            if status is not None and view.status != status:
+            if window.status is not None and view.status != window.status:
                 continue
             documents.append(view)
-            if limit is not None and len(documents) == limit:
-                next_position = position + offset + 1
+            if window.limit is not None and len(documents) == window.limit:
+                next_position = window.position + offset + 1
                 break
-        if next_position is None and scan is not None and len(doc_ids) == scan:
-            next_position = position + scan
-        if next_position is not None and next_position >= self.redis.llen(self.keys.job_docs(job_id)):
+        if next_position is None and window.scan is not None and len(doc_ids) == window.scan:
+            next_position = window.position + window.scan
+        if next_position is not None and next_position >= length:
             next_position = None
         return DocumentPage(documents, None if next_position is None else str(next_position))
 
@@ -791,4 +838,4 @@ def write_job_summary(jobs: JobStore, store: ObjectStore, job_id: str, retention
         jobs.redis.zrem(jobs.keys.summaries_due(), job_id)
         return
     store.put(job_summary_key(job_id), job_summary_json(job))
-    jobs.summary_written(job_id, retention_seconds)
+    jobs.summary_written(job_id, retention_seconds, [doc.id for doc in job.documents])

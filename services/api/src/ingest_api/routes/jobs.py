@@ -43,6 +43,16 @@ def _archived(services: ServicesDep, job_id: str) -> JobView | None:
         return None
 
 
+#: Beyond any job's length and within what Redis takes as a list index (a signed 64-bit integer).
+_MAX_POSITION = 2**62
+
+
+def _is_position(cursor: str) -> bool:
+    """Whether ``cursor`` can be a ``next_cursor``: ASCII digits (``str.isdigit`` also takes "²",
+    which ``int`` refuses) of a number Redis accepts as a list index."""
+    return cursor.isascii() and cursor.isdigit() and int(cursor) <= _MAX_POSITION
+
+
 def _read(
     services: ServicesDep,
     scope: TenantScope,
@@ -56,7 +66,7 @@ def _read(
     """The job as its tenant sees it, with its version (None once only its summary is left);
     404 for another tenant's, as if it did not exist. Blocking: one thread hop per read.
     ``documents=False`` reads the counts alone (a long-poll's check of a large job)."""
-    if cursor is not None and not cursor.isdigit():
+    if cursor is not None and not _is_position(cursor):
         raise BadRequest("cursor must be a value of next_cursor", details={"cursor": cursor})
     size = limit or services.settings.job_page_size
     found = services.jobs.get_versioned_job(
