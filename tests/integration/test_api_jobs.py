@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -117,3 +118,12 @@ def test_a_cursor_that_is_no_position_is_a_clear_400(
         answer = client.get(f"/v1/jobs/{job_id}", params={"cursor": cursor})
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["details"] == {"cursor": cursor}
+
+
+@pytest.mark.parametrize("job_id", ["\x00", "01J!", "x" * 2000])
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+def test_an_id_that_is_no_job_id_is_a_404(api_server: ApiServer, job_id: str, method: str) -> None:
+    with httpx.Client(base_url=api_server.url, timeout=60) as client:
+        answer = client.request(method, f"/v1/jobs/{quote(job_id, safe='')}")
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["error"]["details"] == {"job_id": job_id}

@@ -21,6 +21,7 @@ from ingest_api.deps import Authorized, ScopeDep, ServicesDep, TenantScope
 from ingest_api.errors import error_responses
 from ingest_api.examples import JOB, JOB_EVENTS, JOB_LIST, json_example
 from ingest_core.errors import BadRequest, NotFound
+from ingest_core.ids import is_id
 from ingest_core.joblist import Cursor, list_jobs
 from ingest_core.jobs import write_job_summary
 from ingest_core.keys import collection_owner, job_summary_key
@@ -66,6 +67,8 @@ def _read(
     """The job as its tenant sees it, with its version (None once only its summary is left);
     404 for another tenant's, as if it did not exist. Blocking: one thread hop per read.
     ``documents=False`` reads the counts alone (a long-poll's check of a large job)."""
+    if not is_id(job_id):  # no job has it, and it may be no valid key either ("\x00")
+        raise _no_job(job_id)
     if cursor is not None and not _is_position(cursor):
         raise BadRequest("cursor must be a value of next_cursor", details={"cursor": cursor})
     size = limit or services.settings.job_page_size
