@@ -28,7 +28,7 @@ from ingest_core.keys import export_key, record_key
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore
 from ingest_core.tasks import EXPORT, ExportMessage
-from ingest_devstack.servers import SeaweedS3
+from ingest_devstack.servers import ApiServer, SeaweedS3
 from ingest_worker.exports import build_export_runtime, run_export
 from ingest_worker.watchdog import Watchdog
 
@@ -164,6 +164,21 @@ def test_an_export_with_since_after_until_is_refused(api: httpx.Client, collecti
     answer = api.post("/v1/exports", json=body)
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [{"since": "0001-01-01T00:00:00+14:00"}, {"until": "9999-12-31T23:59:59-14:00"}],
+)
+def test_an_export_bound_with_no_utc_instant_is_refused(
+    api_server: ApiServer, collection: str, bounds: dict[str, str]
+) -> None:
+    with httpx.Client(base_url=api_server.url, timeout=30) as client:
+        answer = client.post("/v1/exports", json={"collection": collection, "format": "parquet", **bounds})
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["error"]["details"]
+    assert problem["loc"] == ["body", *bounds]
+    assert "out of range in UTC" in problem["msg"]
 
 
 def test_an_unknown_export_is_a_404(api: httpx.Client) -> None:

@@ -14,6 +14,7 @@ from ingest_core.joblist import list_jobs
 from ingest_core.jobs import JobStore, NewDocument
 from ingest_core.keys import RedisKeys
 from ingest_core.schema import DocStatus, JobStatus
+from ingest_devstack.servers import ApiServer
 
 pytestmark = pytest.mark.integration
 
@@ -94,3 +95,21 @@ def test_get_jobs_over_http_lists_an_uploaded_job_and_refuses_a_forged_cursor(
     assert [j["id"] for j in listing["items"]] == [job["id"]]
     assert "documents" not in listing["items"][0]
     assert api.get("/v1/jobs", params={"cursor": "nonsense"}).status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("bound", "status"),
+    [
+        ("0001-01-01T00:00:00", 200),  # no zone: UTC, not the server's local time (year 0 there)
+        ("0001-01-01T00:00:00+00:00", 200),
+        ("0001-01-01T00:00:00+14:00", 422),  # before year 1 in UTC
+        ("9999-12-31T23:59:59-14:00", 422),  # after year 9999 in UTC
+    ],
+)
+def test_a_creation_bound_at_the_edge_of_the_calendar_is_an_answer_not_a_500(
+    api_server: ApiServer, collection: str, bound: str, status: int
+) -> None:
+    with httpx.Client(base_url=api_server.url, timeout=30) as client:
+        for name in ("created_after", "created_before"):
+            answer = client.get("/v1/jobs", params={"collection": collection, name: bound})
+            assert answer.status_code == status, answer.text

@@ -47,6 +47,12 @@ def test_text_that_is_not_iso_8601_names_no_instant() -> None:
     assert published_timestamp("yesterday") is None
 
 
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+def test_a_time_whose_utc_instant_python_cannot_hold_names_none(value: str) -> None:
+    assert published_timestamp(value) is None
+    assert published_at_precision(value) is None
+
+
 def test_the_record_schema_lists_the_precision_and_its_three_values() -> None:
     field = record_json_schema()["properties"]["published_at_precision"]
     values = {v for option in field["anyOf"] for v in option.get("enum", [])}

@@ -10,12 +10,28 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator
 
 Precision = Literal["day", "minute", "second"]
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CLOCK = re.compile(r"\d{4}-\d{2}-\d{2}[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?")
+
+
+def as_utc(value: datetime) -> datetime:
+    """``value`` in UTC; one without a zone is taken as UTC. ValueError when its UTC instant
+    is beyond what ``datetime`` holds ("0001-01-01T00:00:00+14:00")."""
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the instant is out of range in UTC") from None
+
+
+#: An instant a client sends (a query's bound, an export's window), made UTC as it is validated:
+#: an out-of-range one is a validation error (422), never an OverflowError later.
+UtcInstant = Annotated[datetime, AfterValidator(as_utc)]
 
 
 def published_at_precision(value: str | None) -> Precision | None:
@@ -48,7 +64,10 @@ def _parse(value: str | None) -> tuple[datetime, Precision] | None:
         stamp = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         return None
-    stamp = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+    try:
+        stamp = as_utc(stamp)
+    except ValueError:
+        return None
     seconds, fraction = clock.group(3), clock.group(4)
     known_seconds = (seconds is not None and int(seconds) != 0) or bool(fraction and int(fraction))
     return stamp, "second" if known_seconds else "minute"

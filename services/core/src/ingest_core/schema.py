@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ingest_core.dates import UtcInstant
+
 SCHEMA_VERSION = 1
 
 
@@ -210,8 +212,8 @@ class ExportStatus(StrEnum):
 class ExportRequest(_Model):
     collection: str
     format: ExportFormat = "parquet"
-    since: datetime | None = Field(None, description="Records ingested at or after this instant.")
-    until: datetime | None = Field(None, description="Records ingested before this instant.")
+    since: UtcInstant | None = Field(None, description="Records ingested at or after this instant.")
+    until: UtcInstant | None = Field(None, description="Records ingested before this instant.")
 
 
 class ExportView(_Model):

@@ -7,7 +7,6 @@ through the API, so a client needs no storage credentials and no presigned URL.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Path, Response, status
@@ -27,13 +26,6 @@ from ingest_core.tasks import ExportMessage, send_export
 router = APIRouter(prefix="/v1/exports", tags=["exports"], dependencies=[Authorized])
 
 _MEDIA_TYPES = {"parquet": "application/vnd.apache.parquet", "gz": "application/gzip"}
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """Instants without a zone are taken as UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _exports(services: ServicesDep) -> ExportStore:
@@ -70,7 +62,7 @@ async def create_export(
     if not valid_collection(body.collection):
         raise BadRequest("invalid collection name", details={"collection": body.collection})
     internal = scope.internal(body.collection)
-    since, until = _utc(body.since), _utc(body.until)
+    since, until = body.since, body.until  # UTC already (``UtcInstant``)
     if since is not None and until is not None and since >= until:
         raise BadRequest("`since` must be before `until`", details={"since": str(since), "until": str(until)})
     view = await run_in_threadpool(_exports(services).create, internal, body.format, since=since, until=until)

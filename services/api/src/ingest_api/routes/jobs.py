@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -20,6 +19,7 @@ from pydantic import ValidationError
 from ingest_api.deps import Authorized, ScopeDep, ServicesDep, TenantScope
 from ingest_api.errors import error_responses
 from ingest_api.examples import JOB, JOB_EVENTS, JOB_LIST, json_example
+from ingest_core.dates import UtcInstant
 from ingest_core.errors import BadRequest, NotFound
 from ingest_core.ids import is_id
 from ingest_core.joblist import Cursor, list_jobs
@@ -91,8 +91,8 @@ async def list_all_jobs(  # noqa: PLR0917 (query parameters)
         str | None, Query(max_length=64, description="Only jobs of this collection")
     ] = None,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this state")] = None,
-    created_after: Annotated[datetime | None, Query(description="Only jobs created after this")] = None,
-    created_before: Annotated[datetime | None, Query(description="Only jobs created before this")] = None,
+    created_after: Annotated[UtcInstant | None, Query(description="Only jobs created after this")] = None,
+    created_before: Annotated[UtcInstant | None, Query(description="Only jobs created before this")] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Jobs per page")] = 100,
     cursor: Annotated[str | None, Query(max_length=80, description="`next` of the page before")] = None,
 ) -> JobList:
