@@ -151,6 +151,27 @@ def test_a_raw_body_with_x_filename_is_one_document(
     assert _by_name(job)["wire.txt"]["status"] == "stored"
 
 
+def test_a_language_that_names_no_iso_639_1_code_is_a_400_and_a_tag_is_its_code(
+    api: httpx.Client, collection: str, wait_job: WaitJob
+) -> None:
+    refused = api.post(
+        "/v1/documents",
+        files=[("files", ("wire.txt", ARTICLE, "text/plain"))],
+        data={"collection": collection, "language": "deu"},
+    )
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["error"]["details"] == {"language": "deu"}
+    tagged = api.post(
+        "/v1/documents",
+        content=ARTICLE,
+        headers={"Content-Type": "text/plain", "X-Collection": collection, "X-Language": "en-GB"},
+    )
+    assert tagged.status_code == 202, tagged.text
+    record_id = _by_name(wait_job(api, tagged.json()["id"]))["upload"]["record_id"]
+    record = api.get(f"/v1/records/{record_id}").json()
+    assert (record["language"], record["language_confidence"]) == ("en", 1.0)
+
+
 def test_archives_fan_out_into_one_document_per_member(
     api: httpx.Client, collection: str, wait_job: WaitJob
 ) -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ingest_core.languages import iso_639_1
 from ingest_core.settings import Settings
 
 PROCESS_BATCH = "ingest.process_batch"
@@ -42,6 +43,12 @@ class Hints(BaseModel):
     published_at: str | None = None
     external_id: str | None = None
     fetched_at: str | None = None  # when a crawler fetched the page (WARC-Date)
+
+    @field_validator("language")
+    @classmethod
+    def _iso_639_1(cls, value: str | None) -> str | None:
+        """ "pt_BR" → "pt"; what names no ISO 639-1 code is no hint (the text's own language is found)."""
+        return iso_639_1(value)
 
     def over(self, fallback: Hints) -> Hints:
         """These hints, with ``fallback``'s where these say nothing."""

@@ -31,6 +31,7 @@ from ingest_api.uploads import (
 from ingest_core.errors import BadRequest, Conflict, PayloadTooLarge, UnsupportedMediaType
 from ingest_core.ids import new_id
 from ingest_core.keys import valid_collection
+from ingest_core.languages import iso_639_1
 from ingest_core.schema import JobView
 from ingest_core.tasks import send_batch
 from ingest_core.webhooks import new_secret
@@ -142,6 +143,9 @@ async def upload_documents(
             "collection must be 1-63 characters of letters, digits, '.', '_' or '-'",
             details={"collection": form.collection},
         )
+    if form.language and iso_639_1(form.language) is None:
+        message = "language must name an ISO 639-1 code, such as 'en' or 'pt-BR'"
+        raise BadRequest(message, details={"language": form.language})
     try:
         form = dataclasses.replace(form, collection=scope.internal(form.collection))
         job, callback_secret, sent = await run_in_threadpool(

@@ -22,6 +22,7 @@ import numpy as np
 import structlog
 from py3langid.langid import MODEL_FILE, RAW_FLOOR, LanguageIdentifier
 
+from ingest_core.languages import iso_639_1, language_code
 from ingest_worker.pipeline.base import Article, StageContext
 from ingest_worker.pipeline.langid_features import FeatureCounter
 
@@ -111,14 +112,6 @@ def prior_weight(lang: str, declared: str | None) -> float:
     return weight * DECLARED_WEIGHT if lang == declared else weight
 
 
-def language_code(value: str | None) -> str | None:
-    """ "en-GB", "pt_BR", " EN " → "en"; None for anything that is not a language tag."""
-    if not value:
-        return None
-    code = value.strip().replace("_", "-").split("-")[0].casefold()
-    return code if 2 <= len(code) <= 3 and code.isascii() and code.isalpha() else None
-
-
 class DetectLanguage:
     """Sets ``language`` from the finished body; an uploader's declared language wins.
 
@@ -129,8 +122,8 @@ class DetectLanguage:
     name = "language"
 
     def __call__(self, doc: Article, ctx: StageContext) -> Article:
-        if doc.declared_language:
-            doc.language, doc.language_confidence = doc.declared_language.lower()[:2], 1.0
+        if declared := iso_639_1(doc.declared_language):
+            doc.language, doc.language_confidence = declared, 1.0
             return doc
         lang, prob = guess_language(doc.body, doc.page_language)
         if lang is None:

@@ -34,7 +34,7 @@ from htmldate import find_date
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
-from ingest_worker.pipeline.language import language_code
+from ingest_core.languages import language_code
 from ingest_worker.pipeline.text.dates import candidate_languages, parse_date
 
 _ISO_PREFIX = re.compile(

@@ -32,10 +32,10 @@ from trafilatura.metadata import (
     extract_url,
 )
 
+from ingest_core.languages import language_code
 from ingest_worker.pipeline.authors import Credits, clean_authors
 from ingest_worker.pipeline.html import dates
 from ingest_worker.pipeline.html.dates import iso_timestamp
-from ingest_worker.pipeline.language import language_code
 
 _TAG = re.compile(r"<[^<>]{0,200}>")  # JSON-LD descriptions sometimes carry markup
 # trafilatura's AUTHOR_XPATHS in one pass over attributes (6x cheaper than element predicates);

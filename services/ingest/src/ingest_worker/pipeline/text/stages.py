@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import xxhash
 
+from ingest_core.languages import iso_639_1
 from ingest_worker.pipeline.base import Article, Reject, StageContext
 from ingest_worker.pipeline.language import guess_language
 from ingest_worker.pipeline.profiles import MAX_LINE_CHARS, SourceProfiles, Thresholds, line_hash
@@ -184,8 +185,8 @@ def source_key(doc: Article, layout: Layout) -> str | None:
 
 
 def _language_of(layout: Layout, doc: Article) -> str | None:
-    if doc.declared_language:
-        return doc.declared_language.lower()[:2]
+    if declared := iso_639_1(doc.declared_language):
+        return declared
     longest = heapq.nlargest(_LANGUAGE_LINES, layout.lines, key=lambda line: len(line.text))
     # py3langid's own guess, without the record's priors: the line model was trained on
     # stop-word features computed with it (retrain before changing this)
