@@ -10,6 +10,7 @@ from ingest_core.schema import DocStatus, Record
 from ingest_core.tasks import Hints
 from ingest_worker.pipeline import Pipeline, Reject, StageContext
 from ingest_worker.pipeline.base import Article
+from ingest_worker.pipeline.formats.hints import hinted_date, iso_date
 from ingest_worker.record import build_record
 
 
@@ -34,21 +35,30 @@ class Outcome:
 
 
 def to_article(item: DocumentInput, record_id: str) -> Article:
+    """The document as the stages see it, with the uploader's hints in the fields they fill;
+    dates only as ISO 8601 (``hinted_date``), as the record promises."""
+    hints = item.hints
+    published_at, warning = hinted_date(hints.published_at, hints.language)
+    fetched_at = iso_date(hints.fetched_at) if hints.fetched_at else None
+    warnings = [warning] if warning else []
+    if hints.fetched_at and fetched_at is None:
+        warnings.append(f"fetched_at {hints.fetched_at[:40]!r} is not ISO 8601: ignored")
     return Article(
         raw=item.raw,
         collection=item.collection,
         filename=item.filename,
         declared_content_type=item.content_type,
-        source_url=item.hints.source_url,
-        source_name=item.hints.source_name,
-        declared_language=item.hints.language,
-        declared_title=item.hints.title,
-        declared_published_at=item.hints.published_at,
-        external_id=item.hints.external_id,
-        fetched_at=item.hints.fetched_at,
-        title=item.hints.title,
-        published_at=item.hints.published_at,
+        source_url=hints.source_url,
+        source_name=hints.source_name,
+        declared_language=hints.language,
+        declared_title=hints.title,
+        declared_published_at=published_at,
+        external_id=hints.external_id,
+        fetched_at=fetched_at,
+        title=hints.title,
+        published_at=published_at,
         record_id=record_id,
+        warnings=warnings,
     )
 
 

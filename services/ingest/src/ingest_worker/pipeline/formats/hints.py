@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from ingest_core.dates import published_at_precision
 from ingest_worker.pipeline.base import Article
+from ingest_worker.pipeline.text.dates import parse_date
 
 _ISO_DATE = re.compile(
     r"\A\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?\Z"
@@ -44,3 +46,22 @@ def iso_date(value: object) -> str | None:
     if _ISO_DATE.match(text):
         return text.replace(" ", "T", 1) if len(text) > 10 else text
     return None
+
+
+def hinted_date(value: str | None, language: str | None = None) -> tuple[str | None, str | None]:
+    """An uploader's ``published_at`` as the record's ISO 8601, and a warning when it is not one.
+
+    The record promises ISO 8601 (the contract), so a hint passes as ISO ("2021-07-01 10:20"
+    becomes "2021-07-01T10:20"), or read as a printed date ("July 2, 2021", "2. Juli 2021"),
+    or not at all: then the document's own date is looked for and the record says why.
+    """
+    text = (value or "").strip()
+    if not text:
+        return None, None
+    iso = iso_date(text)
+    if iso is not None and published_at_precision(iso) is not None:
+        return iso, None
+    printed = parse_date(text, language)
+    if printed is not None:
+        return printed, None
+    return None, f"published_at hint {text[:40]!r} is no date: ignored"
