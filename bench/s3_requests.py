@@ -12,7 +12,6 @@ Writes its section of bench/RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 import time
@@ -20,7 +19,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.quality.run import _cpu_model, write_section
+from bench.calls import calls_main
+from bench.quality.run import _cpu_model
 from ingest_core.settings import Settings
 from ingest_core.storage import ObjectStore, make_s3_client, make_s3_requests
 from ingest_devstack.servers import SeaweedS3, free_port
@@ -98,14 +98,14 @@ def report(results: dict[str, dict[str, tuple[float, float]]], calls: int, comma
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--calls", type=int, default=200)
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args(argv)
-    text = report(run(args.calls), args.calls, f".venv/bin/python -m bench.s3_requests --calls {args.calls}")
-    print(text)
-    if not args.no_write:
-        write_section(text, START, END)
+    calls_main(
+        argv,
+        module="bench.s3_requests",
+        doc=__doc__,
+        default_calls=200,
+        render=lambda calls, command: report(run(calls), calls, command),
+        markers=(START, END),
+    )
 
 
 if __name__ == "__main__":

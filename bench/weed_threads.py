@@ -13,7 +13,6 @@ Writes its section of bench/RESULTS.md.
 
 from __future__ import annotations
 
-import argparse
 import os
 import tempfile
 import time
@@ -22,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.quality.run import _cpu_model, write_section
+from bench.calls import calls_main
+from bench.quality.run import _cpu_model
 from bench.throughput.procs import tree_cpu
 from ingest_core.s3_requests import S3Requests
 from ingest_devstack.servers import SeaweedS3, free_port
@@ -141,14 +141,14 @@ def _mean(values: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--calls", type=int, default=1000)
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args(argv)
-    text = report(run(args.calls), args.calls, f".venv/bin/python -m bench.weed_threads --calls {args.calls}")
-    print(text)
-    if not args.no_write:
-        write_section(text, START, END)
+    calls_main(
+        argv,
+        module="bench.weed_threads",
+        doc=__doc__,
+        default_calls=1000,
+        render=lambda calls, command: report(run(calls), calls, command),
+        markers=(START, END),
+    )
 
 
 if __name__ == "__main__":
