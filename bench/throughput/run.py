@@ -688,7 +688,7 @@ def report(results: Results, label: str, note: str | None) -> str:
         "- 1-minute load average after each phase (2 cores; other sessions share the machine): "
         + ", ".join(f"{k} {v:.1f}" for k, v in results.load.items()),
         "- end to end = from the POST's first byte until `GET /v1/jobs/{id}?wait=5` says the job is final"
-        " (polls paced at 2% of the elapsed time, 0.25-2 s apart, as every answer lists every document);"
+        " (polls paced at 2% of the elapsed time, 0.25-2 s apart, to keep the benchmark's own reads light);"
         " outcomes are the job's `counts`: stored / duplicate / rejected / failed",
         "",
         "### Text batches",

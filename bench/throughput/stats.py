@@ -63,7 +63,7 @@ def counter_delta(before: dict[str, float], after: dict[str, float]) -> dict[str
 def poll_pause(elapsed: float, *, low: float = 0.25, high: float = 2.0, share: float = 0.02) -> float:
     """Seconds to wait before the next job poll: 2% of the time so far, within [low, high].
 
-    A job answer lists every document; polling a 20,000-document job in a tight loop would
-    load the API with the benchmark's own requests. 2% keeps the end-time error about 2%.
+    A job answer carries its counts and a page of documents; polling in a tight loop would
+    load the API and Redis with the benchmark's own reads. 2% keeps the end-time error about 2%.
     """
     return min(high, max(low, elapsed * share))
