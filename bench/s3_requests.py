@@ -13,6 +13,7 @@ Writes its section of bench/RESULTS.md.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -98,14 +99,7 @@ def report(results: dict[str, dict[str, tuple[float, float]]], calls: int, comma
 
 
 def main(argv: list[str] | None = None) -> None:
-    calls_main(
-        argv,
-        module="bench.s3_requests",
-        doc=__doc__,
-        default_calls=200,
-        render=lambda calls, command: report(run(calls), calls, command),
-        markers=(START, END),
-    )
+    calls_main(argv, sys.modules[__name__], default_calls=200)
 
 
 if __name__ == "__main__":

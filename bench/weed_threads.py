@@ -14,6 +14,7 @@ Writes its section of bench/RESULTS.md.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -141,14 +142,7 @@ def _mean(values: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    calls_main(
-        argv,
-        module="bench.weed_threads",
-        doc=__doc__,
-        default_calls=1000,
-        render=lambda calls, command: report(run(calls), calls, command),
-        markers=(START, END),
-    )
+    calls_main(argv, sys.modules[__name__], default_calls=1000)
 
 
 if __name__ == "__main__":
