@@ -46,3 +46,9 @@ def test_the_article_carries_the_iso_date_and_the_warning_reaches_the_record() -
     )
     assert odd.published_at is None and odd.fetched_at is None
     assert len(odd.warnings) == 2
+
+
+def test_a_fetched_at_that_looks_iso_but_names_no_day_is_ignored() -> None:
+    hints = Hints(fetched_at="2021-13-45T00:00:00Z")
+    doc = to_article(DocumentInput(raw=b"x", collection="c", hints=hints), "r")
+    assert doc.fetched_at is None and doc.warnings

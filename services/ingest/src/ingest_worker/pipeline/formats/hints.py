@@ -37,15 +37,17 @@ def fill_hints(
 
 
 def iso_date(value: object) -> str | None:
-    """A datetime or an ISO 8601 string as ISO 8601; anything else is no date."""
+    """A datetime or an ISO 8601 string of a real date as ISO 8601; anything else ("2021-13-45",
+    an instant beyond UTC's calendar) is no date."""
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
     if hasattr(value, "isoformat") and not isinstance(value, str):  # a date
         return str(value.isoformat())
     text = str(value or "").strip().strip("'\"")
-    if _ISO_DATE.match(text):
-        return text.replace(" ", "T", 1) if len(text) > 10 else text
-    return None
+    if not _ISO_DATE.match(text):
+        return None
+    iso = text.replace(" ", "T", 1) if len(text) > 10 else text
+    return iso if published_at_precision(iso) is not None else None
 
 
 def hinted_date(value: str | None, language: str | None = None) -> tuple[str | None, str | None]:
@@ -59,7 +61,7 @@ def hinted_date(value: str | None, language: str | None = None) -> tuple[str | N
     if not text:
         return None, None
     iso = iso_date(text)
-    if iso is not None and published_at_precision(iso) is not None:
+    if iso is not None:
         return iso, None
     printed = parse_date(text, language)
     if printed is not None:
