@@ -4,9 +4,9 @@
 
 Documents: the whole-page text of the trafilatura-eval pages (``html_text``, as in
 bench.quality), each cut at a line boundary to about 5 KB, plus the two shared samples.
-Only the plain-text stages are timed (segment, repeats, boilerplate, metadata, paragraphs),
-with ``time.process_time`` around each document, after one warm-up pass that loads the
-language model and fills no cache the measured pass relies on (date caches are cleared).
+Only the plain-text stages are timed (segment, repeats, source_history, boilerplate, metadata,
+paragraphs), with ``time.process_time`` around each document, after one warm-up pass that loads
+the language model and fills no cache the measured pass relies on (date caches are cleared).
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def main() -> None:
             + (f" --limit {args.limit}" if args.limit else ""),
             f"- documents: {len(docs)} (eval pages as whole-page text cut to ~5 KB, plus the 2 samples);"
             f" median size {sizes / 1000:.1f} KB",
-            "- stages timed: segment, repeats, boilerplate, metadata, paragraphs;"
+            "- stages timed: segment, repeats, source_history, boilerplate, metadata, paragraphs;"
             " `time.process_time`, one core",
             "",
             f"| median | p90 | max | target |\n| --- | --- | --- | --- |\n"

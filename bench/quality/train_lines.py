@@ -46,7 +46,14 @@ from ingest_worker.pipeline.text.classify import page_stoplist
 from ingest_worker.pipeline.text.features import FEATURE_NAMES, FloatArray, headline_index, line_features
 from ingest_worker.pipeline.text.model import MODEL_PATH, Forest, LineModel, Scorer, score_context, smooth
 from ingest_worker.pipeline.text.segment import UNSURE
-from ingest_worker.pipeline.text.stages import ClassifyLines, RemoveRepeats, SegmentText, layout_of
+from ingest_worker.pipeline.text.stages import (
+    ClassifyLines,
+    LookUpSourceHistory,
+    RemoveRepeats,
+    SegmentText,
+    layout_of,
+    source_repeats,
+)
 
 SEED = 20240607
 CACHE = Path("/tmp/ingest-train-lines-pages.pkl")
@@ -164,17 +171,17 @@ def label_lines(
 def featurise(pages: list[dict[str, Any]]) -> list[PageData]:
     """Runs the real segment/repeat stages and the runtime features, page by page in order."""
     ctx = StageContext(source_profiles=MemorySourceProfiles(), dedup_enabled=False)
-    history = ClassifyLines()
+    history = LookUpSourceHistory()
     out: list[PageData] = []
     for page in pages:
         doc = Article(raw=b"", content_type="text/plain", text=page["whole"])
         try:
-            doc = RemoveRepeats()(SegmentText()(doc, ctx), ctx)
+            doc = history(RemoveRepeats()(SegmentText()(doc, ctx), ctx), ctx)
         except Reject:
             continue
         layout = layout_of(doc)
         assert layout is not None
-        is_common = history.source_history(doc, layout, ctx)
+        is_common = source_repeats(layout)
         lines = [line for line in layout.lines if line.kind == UNSURE]
         if not lines:
             continue

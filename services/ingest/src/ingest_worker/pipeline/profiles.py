@@ -11,7 +11,7 @@ one-off lines when it grows past its cap, and it expires when the source goes qu
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -48,15 +48,33 @@ class Thresholds:
         return docs >= self.min_docs and count >= self.min_count and count >= self.min_share * docs
 
 
+#: What a source's profile says of one document's lines: (documents seen, count per known hash).
+Counts = tuple[int, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class ProfileVisit:
+    """One document's turn at its source's profile: ``lookup`` of its lines, then ``observe``."""
+
+    source: str
+    hashes: Sequence[str]  # its short lines' hashes, distinct, in page order
+    doc_key: str  # counts the document once, however often it is delivered
+
+
 class SourceProfiles(Protocol):
     """Line frequencies per source; ``lookup`` before ``observe`` so a document never counts itself."""
 
-    def lookup(self, source: str, hashes: Sequence[str]) -> tuple[int, dict[str, int]]:
+    def lookup(self, source: str, hashes: Sequence[str]) -> Counts:
         """(documents seen for the source, count per known hash)."""
         ...
 
     def observe(self, source: str, hashes: Iterable[str], doc_key: str) -> None:
         """Counts one document's lines once; the same ``doc_key`` twice counts once."""
+        ...
+
+    def visit_many(self, visits: Sequence[ProfileVisit]) -> list[Counts]:
+        """``lookup`` then ``observe`` for each visit in order: what each lookup would have
+        answered had the documents come one at a time (a batch's earlier documents count)."""
         ...
 
 
@@ -69,7 +87,7 @@ class MemorySourceProfiles:
         self._tables: OrderedDict[str, dict[str, int]] = OrderedDict()
         self._seen: OrderedDict[str, None] = OrderedDict()
 
-    def lookup(self, source: str, hashes: Sequence[str]) -> tuple[int, dict[str, int]]:
+    def lookup(self, source: str, hashes: Sequence[str]) -> Counts:
         table = self._tables.get(source)
         if table is None:
             return 0, {}
@@ -93,9 +111,39 @@ class MemorySourceProfiles:
         while len(self._tables) > self.max_sources:
             self._tables.popitem(last=False)
 
+    def visit_many(self, visits: Sequence[ProfileVisit]) -> list[Counts]:
+        answers = []
+        for visit in visits:
+            answers.append(self.lookup(visit.source, visit.hashes))
+            self.observe(visit.source, visit.hashes, visit.doc_key)
+        return answers
+
+
+#: Counts each new document's lines into its source's profile, atomically per document.
+#: KEYS: per document, its source's profile and its own seen-marker. ARGV: 1 ttl (s), 2 the
+#: documents field, then per document: how many hashes, the hashes. Replies the profile's size
+#: after each document (0: seen before, not counted again).
+OBSERVE_MANY = """
+local ttl, docs_field, at, sizes = ARGV[1], ARGV[2], 3, {}
+for i = 1, #KEYS, 2 do
+  local key, n = KEYS[i], tonumber(ARGV[at])
+  if redis.call('SET', KEYS[i + 1], 1, 'NX', 'EX', ttl) then
+    for j = at + 1, at + n do redis.call('HINCRBY', key, ARGV[j], 1) end
+    redis.call('HINCRBY', key, docs_field, 1)
+    redis.call('EXPIRE', key, ttl)
+    sizes[#sizes + 1] = redis.call('HLEN', key)
+  else
+    sizes[#sizes + 1] = 0
+  end
+  at = at + n + 1
+end
+return sizes
+"""
+
 
 class RedisSourceProfiles:
-    """Profiles shared by every worker: one Redis hash per source, two round trips per document."""
+    """Profiles shared by every worker: one Redis hash per source; a batch of documents takes
+    two round trips in all (their lookups, then one script counting them)."""
 
     def __init__(
         self,
@@ -109,27 +157,57 @@ class RedisSourceProfiles:
         self.keys = keys or RedisKeys()
         self.max_entries = max_entries
         self.ttl_seconds = ttl_seconds
+        self._observe_many = client.register_script(OBSERVE_MANY)
 
-    def lookup(self, source: str, hashes: Sequence[str]) -> tuple[int, dict[str, int]]:
-        if not hashes:
-            return 0, {}
+    def lookup(self, source: str, hashes: Sequence[str]) -> Counts:
         values = self.client.hmget(self.keys.source_profile(source), [_DOCS, *hashes])
-        docs = int(values[0] or 0)
-        return docs, {h: int(v) for h, v in zip(hashes, values[1:], strict=True) if v is not None}
+        return _counts(hashes, values)
 
     def observe(self, source: str, hashes: Iterable[str], doc_key: str) -> None:
-        key = self.keys.source_profile(source)
-        # at-least-once delivery: a redelivered or re-uploaded document is counted once
-        if not self.client.set(f"{key}:doc:{doc_key}", 1, nx=True, ex=self.ttl_seconds):
-            return
+        self._observe([(source, _bounded(hashes), doc_key)])
+
+    def visit_many(self, visits: Sequence[ProfileVisit]) -> list[Counts]:
+        """Every lookup in one pipeline, then every observation in one script; a document's
+        answer adds what the batch's earlier documents of its source will have counted."""
+        if not visits:
+            return []
         pipe = self.client.pipeline(transaction=False)
-        for h in _bounded(hashes):
-            pipe.hincrby(key, h, 1)
-        pipe.hincrby(key, _DOCS, 1)
-        pipe.expire(key, self.ttl_seconds)
-        pipe.hlen(key)
-        size = pipe.execute()[-1]
-        if int(size) > self.max_entries:
+        for visit in visits:
+            key = self.keys.source_profile(visit.source)
+            pipe.hmget(key, [_DOCS, *visit.hashes])
+            pipe.exists(_seen_key(key, visit.doc_key))
+        replies = pipe.execute()
+        answers: list[Counts] = []
+        earlier: dict[str, tuple[list[int], Counter[str]]] = {}  # per source: [documents], line counts
+        counted: set[tuple[str, str]] = set()
+        new: list[tuple[str, list[str], str]] = []
+        for visit, values, seen in zip(visits, replies[::2], replies[1::2], strict=True):
+            docs, lines = earlier.setdefault(visit.source, ([0], Counter()))
+            stored_docs, stored = _counts(visit.hashes, values)
+            answers.append((stored_docs + docs[0], _added(stored, lines, visit.hashes)))
+            if seen or (visit.source, visit.doc_key) in counted:
+                continue  # counted before: neither Redis nor the batch's later documents count it again
+            counted.add((visit.source, visit.doc_key))
+            bounded = _bounded(visit.hashes)
+            docs[0] += 1
+            lines.update(bounded)
+            new.append((visit.source, bounded, visit.doc_key))
+        self._observe(new)
+        return answers
+
+    def _observe(self, documents: Sequence[tuple[str, list[str], str]]) -> None:
+        """Counts documents (source, bounded hashes, doc key) in one script call; trims what outgrew
+        its cap."""
+        if not documents:
+            return
+        keys: list[str] = []
+        args: list[Any] = [self.ttl_seconds, _DOCS]
+        for source, hashes, doc_key in documents:
+            key = self.keys.source_profile(source)
+            keys += [key, _seen_key(key, doc_key)]
+            args += [len(hashes), *hashes]
+        sizes = self._observe_many(keys=keys, args=args)
+        for key in dict.fromkeys(keys[2 * i] for i, size in enumerate(sizes) if int(size) > self.max_entries):
             self._trim(key)
 
     def _trim(self, key: str) -> None:
@@ -141,6 +219,26 @@ class RedisSourceProfiles:
         ]
         for start in range(0, len(doomed), 1000):
             self.client.hdel(key, *doomed[start : start + 1000])
+
+
+def _seen_key(profile_key: str, doc_key: str) -> str:
+    return f"{profile_key}:doc:{doc_key}"
+
+
+def _counts(hashes: Sequence[str], values: Sequence[Any]) -> Counts:
+    """An HMGET of ``[_DOCS, *hashes]`` as (documents, count per known hash)."""
+    return int(values[0] or 0), {h: int(v) for h, v in zip(hashes, values[1:], strict=True) if v is not None}
+
+
+def _added(stored: dict[str, int], lines: Counter[str], hashes: Sequence[str]) -> dict[str, int]:
+    """``stored`` counts plus the batch's earlier documents' counts of the same lines."""
+    if not lines:
+        return stored
+    out = dict(stored)
+    for h in hashes:
+        if h in lines:
+            out[h] = out.get(h, 0) + lines[h]
+    return out
 
 
 def _bounded(hashes: Iterable[str]) -> list[str]:

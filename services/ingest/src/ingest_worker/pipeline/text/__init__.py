@@ -12,6 +12,7 @@ from ingest_worker.pipeline.text.stages import (
     AssembleParagraphs,
     ClassifyLines,
     ExtractTextMetadata,
+    LookUpSourceHistory,
     RemoveRepeats,
     SegmentText,
     attach_paragraphs,
@@ -21,6 +22,7 @@ __all__ = [
     "AssembleParagraphs",
     "ClassifyLines",
     "ExtractTextMetadata",
+    "LookUpSourceHistory",
     "RemoveRepeats",
     "SegmentText",
     "attach_paragraphs",
@@ -30,4 +32,11 @@ __all__ = [
 
 def text_stages() -> list[Stage]:
     """The plain-text stages in the order they must run."""
-    return [SegmentText(), RemoveRepeats(), ClassifyLines(), ExtractTextMetadata(), AssembleParagraphs()]
+    return [
+        SegmentText(),
+        RemoveRepeats(),
+        LookUpSourceHistory(),
+        ClassifyLines(),
+        ExtractTextMetadata(),
+        AssembleParagraphs(),
+    ]

@@ -86,6 +86,8 @@ class Layout:
     language: str | None = None
     source: str | None = None
     repeated: set[str] = field(default_factory=set)
+    #: Indices of the lines its source repeats on many pages; None while the source's history is too short.
+    common: frozenset[int] | None = None
 
     @property
     def kept(self) -> list[Line]:
