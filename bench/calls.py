@@ -20,7 +20,8 @@ def calls_main(argv: list[str] | None, bench: ModuleType, default_calls: int) ->
     parser.add_argument("--calls", type=int, default=default_calls)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args(argv)
-    command = f".venv/bin/python -m {bench.__name__} --calls {args.calls}"
+    name = bench.__spec__.name if bench.__spec__ else bench.__name__  # run with -m, it is __main__
+    command = f".venv/bin/python -m {name} --calls {args.calls}"
     text: str = bench.report(bench.run(args.calls), args.calls, command)
     print(text)
     if not args.no_write:

@@ -108,17 +108,10 @@ class LookUpSourceHistory:
         visits: list[ProfileVisit] = []
         for doc in docs:
             layout = layout_of(doc)
-            if layout is None or (source := source_key(doc, layout)) is None:
+            if layout is None or (visit := profile_visit(doc, layout)) is None:
                 continue
-            layout.source = source
-            hashes = {
-                line.index: line_hash(line.key)
-                for line in layout.lines
-                if len(line.text) <= MAX_LINE_CHARS and line.key
-            }
-            text = doc.text or "\n".join(line.text for line in layout.lines)
-            visits.append(ProfileVisit(source, list(dict.fromkeys(hashes.values())), _doc_key(text)))
-            asked.append((layout, hashes))
+            visits.append(visit[0])
+            asked.append((layout, visit[1]))
         for (layout, hashes), (seen, counts) in zip(asked, profiles.visit_many(visits), strict=True):
             if seen >= self.thresholds.min_docs:
                 layout.common = frozenset(
@@ -127,8 +120,20 @@ class LookUpSourceHistory:
         return list(docs)
 
 
-def _doc_key(text: str) -> str:
-    return xxhash.xxh64_hexdigest(text.encode())
+def profile_visit(doc: Article, layout: Layout) -> tuple[ProfileVisit, dict[int, str]] | None:
+    """The page's visit to its source's profile and its short lines' hashes by line index;
+    None when the page names no source and its edges give no fingerprint. Sets ``layout.source``."""
+    source = layout.source = source_key(doc, layout)
+    if source is None:
+        return None
+    hashes = {
+        line.index: line_hash(line.key)
+        for line in layout.lines
+        if len(line.text) <= MAX_LINE_CHARS and line.key
+    }
+    text = doc.text or "\n".join(line.text for line in layout.lines)
+    doc_key = xxhash.xxh64_hexdigest(text.encode())
+    return ProfileVisit(source, list(dict.fromkeys(hashes.values())), doc_key), hashes
 
 
 class ClassifyLines:
