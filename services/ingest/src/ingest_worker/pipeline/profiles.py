@@ -12,7 +12,7 @@ one-off lines when it grows past its cap, and it expires when the source goes qu
 from __future__ import annotations
 
 from collections import Counter, OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -46,6 +46,14 @@ class Thresholds:
 
     def common(self, count: int, docs: int) -> bool:
         return docs >= self.min_docs and count >= self.min_count and count >= self.min_share * docs
+
+    def repeated(self, hashes: Mapping[int, str], answer: Counts) -> frozenset[int] | None:
+        """Which lines (index → hash) the profile's ``answer`` calls the source's furniture;
+        None while the source has been seen too seldom to say."""
+        docs, counts = answer
+        if docs < self.min_docs:
+            return None
+        return frozenset(index for index, h in hashes.items() if self.common(counts.get(h, 0), docs))
 
 
 #: What a source's profile says of one document's lines: (documents seen, count per known hash).

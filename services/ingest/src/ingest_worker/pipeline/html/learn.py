@@ -18,7 +18,13 @@ from lxml.html import HtmlElement
 from trafilatura.metadata import extract_url
 
 from ingest_worker.pipeline.base import Article
-from ingest_worker.pipeline.profiles import MAX_LINE_CHARS, SourceProfiles, Thresholds, line_hash
+from ingest_worker.pipeline.profiles import (
+    MAX_LINE_CHARS,
+    ProfileVisit,
+    SourceProfiles,
+    Thresholds,
+    line_hash,
+)
 from ingest_worker.pipeline.text.segment import fold
 
 THRESHOLDS = Thresholds()
@@ -41,16 +47,12 @@ def common_lines(
 ) -> set[int]:
     """Indexes (among ``candidates``) of lines this source has shown on many earlier pages.
 
-    Every short line of the page is counted afterwards, so the page teaches the next one.
+    Every short line of the page is counted after the lookup (one visit), so the page teaches
+    the next one and never itself.
     """
     keys = {index: fold(text) for index, text in enumerate(lines) if len(text) <= MAX_LINE_CHARS}
     hashes = {index: line_hash(key) for index, key in keys.items() if key}
-    docs, counts = profiles.lookup(source, list(dict.fromkeys(hashes.values())))
-    common = {
-        index
-        for index in candidates
-        if index in hashes and THRESHOLDS.common(counts.get(hashes[index], 0), docs)
-    }
     doc_key = xxhash.xxh64_hexdigest("\n".join(lines).encode("utf-8"))
-    profiles.observe(source, hashes.values(), doc_key)
-    return common
+    (answer,) = profiles.visit_many([ProfileVisit(source, list(dict.fromkeys(hashes.values())), doc_key)])
+    common = THRESHOLDS.repeated(hashes, answer) or frozenset()
+    return {index for index in candidates if index in common}

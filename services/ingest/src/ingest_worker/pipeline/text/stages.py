@@ -112,11 +112,8 @@ class LookUpSourceHistory:
                 continue
             visits.append(visit[0])
             asked.append((layout, visit[1]))
-        for (layout, hashes), (seen, counts) in zip(asked, profiles.visit_many(visits), strict=True):
-            if seen >= self.thresholds.min_docs:
-                layout.common = frozenset(
-                    index for index, h in hashes.items() if self.thresholds.common(counts.get(h, 0), seen)
-                )
+        for (layout, hashes), answer in zip(asked, profiles.visit_many(visits), strict=True):
+            layout.common = self.thresholds.repeated(hashes, answer)
         return list(docs)
 
 
