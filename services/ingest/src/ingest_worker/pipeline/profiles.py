@@ -68,6 +68,14 @@ class ProfileVisit:
     hashes: Sequence[str]  # its short lines' hashes, distinct, in page order
     doc_key: str  # counts the document once, however often it is delivered
 
+    @classmethod
+    def of_page(cls, source: str, keys: Mapping[int, str], text: str) -> tuple[ProfileVisit, dict[int, str]]:
+        """A page's visit from its short lines' folded keys (line index → key; empty keys are
+        skipped) and its whole text (what counts it once); also the hash of each line by index."""
+        hashes = {index: line_hash(key) for index, key in keys.items() if key}
+        doc_key = xxhash.xxh64_hexdigest(text.encode("utf-8"))
+        return cls(source, list(dict.fromkeys(hashes.values())), doc_key), hashes
+
 
 class SourceProfiles(Protocol):
     """Line frequencies per source; ``lookup`` before ``observe`` so a document never counts itself."""

@@ -13,7 +13,6 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-import xxhash
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_url
 
@@ -23,7 +22,6 @@ from ingest_worker.pipeline.profiles import (
     ProfileVisit,
     SourceProfiles,
     Thresholds,
-    line_hash,
 )
 from ingest_worker.pipeline.text.segment import fold
 
@@ -51,8 +49,7 @@ def common_lines(
     the next one and never itself.
     """
     keys = {index: fold(text) for index, text in enumerate(lines) if len(text) <= MAX_LINE_CHARS}
-    hashes = {index: line_hash(key) for index, key in keys.items() if key}
-    doc_key = xxhash.xxh64_hexdigest("\n".join(lines).encode("utf-8"))
-    (answer,) = profiles.visit_many([ProfileVisit(source, list(dict.fromkeys(hashes.values())), doc_key)])
+    visit, hashes = ProfileVisit.of_page(source, keys, "\n".join(lines))
+    (answer,) = profiles.visit_many([visit])
     common = THRESHOLDS.repeated(hashes, answer) or frozenset()
     return {index for index in candidates if index in common}

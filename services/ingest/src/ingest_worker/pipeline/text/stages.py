@@ -12,8 +12,6 @@ import heapq
 import re
 from collections.abc import Callable, Sequence
 
-import xxhash
-
 from ingest_core.languages import iso_639_1
 from ingest_worker.pipeline.base import Article, Reject, StageContext
 from ingest_worker.pipeline.language import guess_language
@@ -123,14 +121,8 @@ def profile_visit(doc: Article, layout: Layout) -> tuple[ProfileVisit, dict[int,
     source = layout.source = source_key(doc, layout)
     if source is None:
         return None
-    hashes = {
-        line.index: line_hash(line.key)
-        for line in layout.lines
-        if len(line.text) <= MAX_LINE_CHARS and line.key
-    }
-    text = doc.text or "\n".join(line.text for line in layout.lines)
-    doc_key = xxhash.xxh64_hexdigest(text.encode())
-    return ProfileVisit(source, list(dict.fromkeys(hashes.values())), doc_key), hashes
+    keys = {line.index: line.key for line in layout.lines if len(line.text) <= MAX_LINE_CHARS}
+    return ProfileVisit.of_page(source, keys, doc.text or "\n".join(line.text for line in layout.lines))
 
 
 class ClassifyLines:
