@@ -12,10 +12,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from ingest_worker.pipeline.text import features
+from ingest_worker.pipeline.text import features, shortdoc
 from ingest_worker.pipeline.text.dates import looks_like_date
 from ingest_worker.pipeline.text.features import base_features, cue_of
+from ingest_worker.pipeline.text.leads import Gated, fold_like_ignorecase
 from ingest_worker.pipeline.text.metadata import _lines_matching
 from ingest_worker.pipeline.text.segment import Line, fold, layout_from_paragraphs, segment
 from ingest_worker.pipeline.text.stopwords import stoplist
@@ -165,11 +168,11 @@ def _led_patterns() -> list[re.Pattern[str]]:
         dates._HINT,
         cues.PHOTO_CREDIT,
         features._PHOTO_CREDIT_LOWER,
-        classify._COMMENT_HEAD,
+        classify._COMMENT_HEAD.pattern,
         classify._NEWSLETTER,
-        classify._POST_META,
-        classify._DISCLOSURE,
-        classify._CONSENT,
+        classify._POST_META.pattern,
+        classify._DISCLOSURE.pattern,
+        classify._CONSENT.pattern,
     ]
 
 
@@ -286,3 +289,64 @@ def test_grouping_alternatives_by_first_letter_keeps_every_match() -> None:
         with pytest.raises(ValueError):
             by_first_letter(bad)
     assert features._PROMO.pattern.startswith(r"\b(?:s(?:ubscri|")
+
+
+def _gated() -> list[Gated]:
+    from ingest_worker.pipeline.text import classify
+
+    return [
+        shortdoc._NOT_ARTICLE,
+        classify._COMMENT_HEAD,
+        classify._POST_META,
+        classify._DISCLOSURE,
+        classify._CONSENT,
+    ]
+
+
+@pytest.mark.parametrize("gated", _gated(), ids=lambda gated: gated.pattern.pattern[:30])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_every_match_of_a_gated_pattern_passes_its_gate(gated: Gated, data: st.DataObject) -> None:
+    """The pieces are a necessary condition: no line the regex would match may skip it. Matches
+    are generated from each alternative (in any case, under IGNORECASE), then searched in context."""
+    plain = _lead_and_plain(gated.pattern)[1] if gated.pattern.pattern.startswith("(?=[") else gated.pattern
+    match = data.draw(st.from_regex(plain, fullmatch=True))
+    for text in (match, f"Before, {match}", match.upper()):
+        if gated.pattern.search(text) is not None:
+            assert gated.search(text) is not None, text
+
+
+def test_gated_patterns_find_what_their_regex_alone_finds() -> None:
+    lines = [
+        *LED_TEXTS,
+        *(line.casefold() for line in LED_TEXTS),
+        "please enable javascript",
+        "Log in to your account",
+        "the blog post about technology",  # pieces ("log") but no match
+        "page not found",
+        "a report on the city budget",  # no piece at all
+        "Tom says:\n",  # "$" matches before a final newline: so does the gate
+        "Anne 21. Juni 2018 um 7:32 Uhr - ANTWORTEN",
+        "Mehr dazu - Antworten sie",  # the reply word, not at the end
+        "THİS ENTRY WAS POSTED in News",  # İ: IGNORECASE matches it with i
+        "Diese Website verwendet Akiſmet, um Spam zu reduzieren.",  # ſ: IGNORECASE matches it with s
+    ]
+    found = 0
+    for gated in _gated():
+        for line in lines:
+            expected = gated.pattern.search(line)
+            assert (expected and expected.span()) == ((got := gated.search(line)) and got.span()), line
+            found += expected is not None
+    assert found >= 8
+    assert shortdoc._NOT_ARTICLE.search("the blog post about technology") is None
+
+
+def test_folding_turns_each_character_ignorecase_matches_with_an_ascii_letter_into_that_letter() -> None:
+    every = "".join(chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF)
+    for letter in "abcdefghijklmnopqrstuvwxyz":
+        matched = set(re.findall(letter, every, re.IGNORECASE))
+        assert {fold_like_ignorecase(ch) for ch in matched} == {letter}, letter
+    with pytest.raises(ValueError):
+        Gated(re.compile("Ü", re.IGNORECASE), ["ü"])  # a cased letter beyond ASCII: not checked here
+    with pytest.raises(ValueError):
+        Gated(re.compile("ab", re.IGNORECASE), ["AB"])

@@ -10,6 +10,7 @@ import redis
 import uvicorn
 from celery import Celery
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from ingest_api.changes import JobChanges
 from ingest_api.deps import Services
@@ -78,6 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             limiter=RateLimiter(client, jobs.keys) if tenants.limited else None,
             broker=broker,
         )
+        # Every route runs its blocking calls in anyio's worker threads: importing that backend
+        # and starting the first thread cost the first request 0.1-0.3 s. Pay it before serving.
+        await run_in_threadpool(lambda: None)
         yield
         await changes.stop()
         if broker is not None and broker is not client:

@@ -24,7 +24,7 @@ from ingest_worker.pipeline.text.features import (
     headline_index,
     line_features,
 )
-from ingest_worker.pipeline.text.leads import led
+from ingest_worker.pipeline.text.leads import Gated, led
 from ingest_worker.pipeline.text.model import LineModel, load_model
 from ingest_worker.pipeline.text.segment import BODY, BOILERPLATE, SENTENCE_ENDS, UNSURE, Layout, Line
 from ingest_worker.pipeline.text.shortdoc import is_short, judge_short
@@ -63,11 +63,16 @@ _CREDIT_TAIL = re.compile(
     re.IGNORECASE,
 )
 #: A comment's header: "Anne 21. Juni 2018 um 7:32 Uhr - Antworten", "kritik-1013 schreibt:", "Tom says:".
-_COMMENT_HEAD = led(
-    r"adeimnsw|·•\-",
-    r"(\b(says|sagt|meint|schreibt|wrote|dice|escribió|a écrit|scrive|napisał|disse)\s*:"
-    r"|[-|·•]\s*(reply|antworten|responder|répondre|rispondi|odpowiedz|responda))$",
-    re.IGNORECASE,
+_COMMENT_HEAD = Gated(
+    led(
+        r"adeimnsw|·•\-",
+        r"(\b(says|sagt|meint|schreibt|wrote|dice|escribió|a écrit|scrive|napisał|disse)\s*:"
+        r"|[-|·•]\s*(reply|antworten|responder|répondre|rispondi|odpowiedz|responda))$",
+        re.IGNORECASE,
+    ),
+    # every match ends the line: with the colon after a verb, or with the reply
+    pieces=(":", "reply", "antworten", "responder", "pondre", "rispondi", "odpowiedz", "responda"),
+    ends=True,
 )
 #: A newsletter prompt: "Sign up to get ...", or a line naming a newsletter that is no statement
 #: ("Join our Newsletter for the latest news", "PC Gamer Newsletter", "Unser Newsletter!").
@@ -106,21 +111,49 @@ _CREDIT_TAIL_MORE = re.compile(
 #: A line naming where a table or a figure comes from: "Quelle: Landesregierung", "Source: Eurostat".
 _SOURCE_NOTE = re.compile(r"(?:quelle|quellen|source|sources|fuente|źródło)\s*:\s", re.IGNORECASE)
 #: A blog post's own record: "This entry was posted in ...", "Pingback: ...", "Posted by Ned at 5:11 AM".
-_POST_META = led(
-    "bdpt",
-    r"this entry was posted|dieser eintrag wurde (?:am .{0,40})?veröffentlicht|der beitrag wurde am .{0,60}"
-    r"veröffentlicht|\bpingback\b|\btrackback\b|bookmark the permalink|permanentlink|posted by .{1,40} at \d",
-    re.IGNORECASE,
+_POST_META = Gated(
+    led(
+        "bdpt",
+        r"this entry was posted|dieser eintrag wurde (?:am .{0,40})?veröffentlicht"
+        r"|der beitrag wurde am .{0,60}veröffentlicht|\bpingback\b|\btrackback\b|bookmark the permalink"
+        r"|permanentlink|posted by .{1,40} at \d",
+        re.IGNORECASE,
+    ),
+    # every match holds one of these (one per alternative)
+    pieces=(
+        "this entry",
+        "eintrag wurde",
+        "beitrag wurde",
+        "pingback",
+        "trackback",
+        "permalink",
+        "permanentlink",
+        "posted by",
+    ),
 )
 #: An advertiser or affiliate disclosure: "We may receive compensation when you click ...",
 #: "Für Links auf dieser Seite erhält CHIP ggf. eine Provision", "Dieser Artikel enthält Affiliate-Links"
 #: (not "Passengers will receive compensation from the airline").
-_DISCLOSURE = led(
-    "aeprw",
-    r"(?:receive|earn)s? (?:an? )?(?:small |affiliate )?(?:commission|compensation)s? (?:when|if|for|from) "
-    r"(?:you|some|buying|links?|partners?)\b|erhält .{0,40}provision|affiliate[- ]links?"
-    r"|advertising disclosure|references to products from|\bpartnerlinks?\b|\bwerbelinks?\b",
-    re.IGNORECASE,
+_DISCLOSURE = Gated(
+    led(
+        "aeprw",
+        r"(?:receive|earn)s? (?:an? )?(?:small |affiliate )?(?:commission|compensation)s? "
+        r"(?:when|if|for|from) (?:you|some|buying|links?|partners?)\b|erhält .{0,40}provision"
+        r"|affiliate[- ]links?|advertising disclosure|references to products from"
+        r"|\bpartnerlinks?\b|\bwerbelinks?\b",
+        re.IGNORECASE,
+    ),
+    # every match holds one of these (one per alternative)
+    pieces=(
+        "commission",
+        "compensation",
+        "provision",
+        "affiliate",
+        "advertising disclosure",
+        "references to products",
+        "partnerlink",
+        "werbelink",
+    ),
 )
 #: The head of a comment section: "11 responses to “...”", "5 thoughts on ...", "0 Kommentare zu ...".
 _RESPONSES_HEAD = re.compile(
@@ -130,11 +163,15 @@ _RESPONSES_HEAD = re.compile(
 )
 #: A consent or login prompt: "Ich bin damit einverstanden, ...", "Diese Website verwendet Akismet ...",
 #: "... müssen Sie eingeloggt sein", "Klicken Sie ..., um den Inhalt von www.komoot.de zu laden".
-_CONSENT = led(
-    "imuvw",
-    r"^ich bin damit einverstanden|willige ich\b|verwendet akismet|uses akismet"
-    r"|müssen sie (?:eingeloggt|angemeldet)|must be logged in|um den inhalt von .{1,60} zu laden",
-    re.IGNORECASE,
+_CONSENT = Gated(
+    led(
+        "imuvw",
+        r"^ich bin damit einverstanden|willige ich\b|verwendet akismet|uses akismet"
+        r"|müssen sie (?:eingeloggt|angemeldet)|must be logged in|um den inhalt von .{1,60} zu laden",
+        re.IGNORECASE,
+    ),
+    # every match holds one of these (one per alternative)
+    pieces=("einverstanden", "willige ich", "akismet", "eingeloggt", "angemeldet", "logged in", "zu laden"),
 )
 
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 from ingest_worker.pipeline.text.cues import MENU_SEPARATORS, NAV_LINES
 from ingest_worker.pipeline.text.dates import looks_like_date
+from ingest_worker.pipeline.text.leads import Gated
 from ingest_worker.pipeline.text.segment import SENTENCE_ENDS, Line
 
 #: A document of at most this many lines and characters is short: judged line by line.
@@ -47,14 +48,48 @@ _CLOSING = "“”\"'»«„)"
 _SENTENCE_BREAK = re.compile(r"[.!?…][\"”»’)]?\s+(?=[^\W\d_])|[。！？।]")
 # What pages that are not articles say: consent walls, sign-in forms, error and paywall pages.
 # Run on case-folded text: IGNORECASE costs several times more per line.
-_NOT_ARTICLE = re.compile(
-    r"\bcookies?\b|\bconsent\b|\bprivacy\b|datenschutz|einwillig|consentement|consentimiento|\bconsenso\b"
-    r"|password|passwort|contraseña|mot de passe|\bsenha\b|\bhasło\b"
-    r"|\b(?:sign|log)(?:ged)? ?(?:in|out|up)\b|\baccount\b|\bkonto\b|\bregist(?:er|rieren|rarse|rati)\b"
-    r"|not found|\b404\b|no longer (?:available|exists)|does(?: not|n't) exist"
-    r"|(?:could not|couldn't) be found"
-    r"|page you (?:are|were) looking for|nicht gefunden|no encontrad|introuvable|non trovat|não encontrad"
-    r"|\bjavascript\b|your browser|\bsubscribe\b|subscribers? only|continue reading|\bpaywall\b"
+_NOT_ARTICLE = Gated(
+    re.compile(
+        r"\bcookies?\b|\bconsent\b|\bprivacy\b|datenschutz|einwillig|consentement|consentimiento|\bconsenso\b"
+        r"|password|passwort|contraseña|mot de passe|\bsenha\b|\bhasło\b"
+        r"|\b(?:sign|log)(?:ged)? ?(?:in|out|up)\b|\baccount\b|\bkonto\b|\bregist(?:er|rieren|rarse|rati)\b"
+        r"|not found|\b404\b|no longer (?:available|exists)|does(?: not|n't) exist"
+        r"|(?:could not|couldn't) be found"
+        r"|page you (?:are|were) looking for|nicht gefunden|no encontrad|introuvable|non trovat|não encontrad"
+        r"|\bjavascript\b|your browser|\bsubscribe\b|subscribers? only|continue reading|\bpaywall\b"
+    ),
+    # what every match holds: most lines have none of it and skip the regex (~6x cheaper a line)
+    pieces=(
+        "cookie",
+        "consen",
+        "privacy",
+        "datenschutz",
+        "einwillig",
+        "passw",
+        "contraseña",
+        "mot de passe",
+        "senha",
+        "hasło",
+        "sign",
+        "log",
+        "account",
+        "konto",
+        "regist",
+        "found",
+        "404",
+        "no longer",
+        "exist",
+        "looking for",
+        "gefunden",
+        "encontrad",
+        "introuvable",
+        "trovat",
+        "javascript",
+        "browser",
+        "subscri",
+        "continue reading",
+        "paywall",
+    ),
 )
 
 
