@@ -40,7 +40,7 @@ def _lines(calls: int) -> dict[str, list[str]]:
     }
 
 
-def _best(search: Callable[[str], object], lines: list[str]) -> float:
+def _per_line(search: Callable[[str], object], lines: list[str]) -> float:
     started = time.process_time()
     for line in lines:
         search(line)
@@ -51,12 +51,11 @@ def run(calls: int) -> Figures:
     from ingest_worker.pipeline.text import classify, shortdoc
     from ingest_worker.pipeline.text.leads import Gated
 
-    gated: dict[str, Gated] = {
-        "shortdoc._NOT_ARTICLE": shortdoc._NOT_ARTICLE,
-        "classify._COMMENT_HEAD": classify._COMMENT_HEAD,
-        "classify._POST_META": classify._POST_META,
-        "classify._DISCLOSURE": classify._DISCLOSURE,
-        "classify._CONSENT": classify._CONSENT,
+    gated = {
+        f"{module.__name__.rsplit('.', 1)[1]}.{name}": value
+        for module in (shortdoc, classify)
+        for name, value in vars(module).items()
+        if isinstance(value, Gated)
     }
     inputs = _lines(calls)
     figures: Figures = []
@@ -68,8 +67,8 @@ def run(calls: int) -> Figures:
                 raise SystemExit(f"{name}: the gate changed the answer on {line!r}")
         alone_s, gated_s = [], []
         for _ in range(ROUNDS):
-            alone_s.append(_best(pattern.pattern.search, lines))
-            gated_s.append(_best(pattern.search, lines))
+            alone_s.append(_per_line(pattern.pattern.search, lines))
+            gated_s.append(_per_line(pattern.search, lines))
         passing = sum(map(pattern.admits, lines)) / len(lines)
         figures.append((name, min(alone_s) * 1e6, min(gated_s) * 1e6, passing))
     return figures
